@@ -1,0 +1,56 @@
+# nomi-gateway developer commands. Every target installs what it needs on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.13: build the virtual environment with it where the machine has it.
+PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+PORT ?= 3000
+SANDBOX_PORT ?= 4010
+
+.PHONY: help install test lint format run sandbox demo dlq schema bench chaos clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@# Same import roots as pytest's pythonpath, so tools and `python -m` see the functions and layers.
+	$(BIN)/python -c 'import os, site; open(os.path.join(site.getsitepackages()[0], "nomi_gateway_roots.pth"), "w").write("".join(os.path.abspath(p) + "\n" for p in ("functions/ingest", "functions/processor", "layers/nomi_client", "layers/gateway_events")))'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install everything the tests and tools need
+
+test: $(STAMP) ## run every test
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+run: $(STAMP) ## the whole gateway on 127.0.0.1:$(PORT) (AWS on moto, NOMI sandbox unless NOMI_API_URL is set)
+	PORT=$(PORT) $(BIN)/python -m local
+
+sandbox: $(STAMP) ## the NOMI sandbox alone on 127.0.0.1:$(SANDBOX_PORT)
+	$(BIN)/python -m sandbox --host 127.0.0.1 --port $(SANDBOX_PORT)
+
+demo: $(STAMP) ## send every events/ file through the running (or a fresh) stack and print the outcomes
+	$(BIN)/python -m local.demo
+
+dlq: $(STAMP) ## work the dead-letter queue: make dlq ARGS="list|show ID|redrive [ID...]"
+	$(BIN)/nomi-gateway dlq $(ARGS)
+
+schema: $(STAMP) ## regenerate schemas/queue-message.schema.json from the pydantic models
+	$(BIN)/python -m gateway_events.schema > schemas/queue-message.schema.json
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam .hypothesis
