@@ -48,7 +48,9 @@ class Person(_Model):
     email: Annotated[str, Field(max_length=254)] | None = None
     first_name: _Name | None = None
     last_name: _Name | None = None
-    state: Annotated[str, Field(max_length=2)] | None = Field(default=None, description="Two-letter state code.")
+    state: Annotated[str, Field(max_length=2)] | None = Field(
+        default=None, description="Two-letter state code."
+    )
     country: Annotated[str, Field(min_length=2, max_length=2)] | None = Field(
         default=None, description="ISO 3166-1 alpha-2; the region for a phone without a country code."
     )
@@ -113,7 +115,9 @@ class OrderShipped(_Event):
     order_id: str = Field(min_length=1, max_length=128)
     order_name: Annotated[str, Field(max_length=128)] | None = None
     shipment_id: str = Field(
-        min_length=1, max_length=128, description="Fulfillment id: one SMS per shipment, however often described."
+        min_length=1,
+        max_length=128,
+        description="Fulfillment id: one SMS per shipment, however often described.",
     )
     person: Person
     tracking_numbers: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list)
@@ -126,7 +130,9 @@ class TransactionalMessage(_Event):
 
     type: Literal["message.transactional"] = "message.transactional"
     person: Person
-    message: str = Field(min_length=1, max_length=1600, description="May use NOMI tokens such as [first_name].")
+    message: str = Field(
+        min_length=1, max_length=1600, description="May use NOMI tokens such as [first_name]."
+    )
     promo_url: Annotated[str, Field(max_length=2048)] | None = None
     media_url: Annotated[str, Field(max_length=2048)] | None = None
     dedupe_key: Annotated[str, Field(max_length=256)] | None = Field(
