@@ -1,0 +1,70 @@
+"""The processor Lambda: an SQS batch of queued events → NOMI, exactly once, with partial failures.
+
+Logger, Tracer, Metrics and the batch processor are built at import; the NOMI client, AWS clients and
+the idempotency layer once per container, on first use (`runtime()`), so that tests can set the
+environment (and moto) first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from processor.batch import ConcurrentBatchProcessor
+from processor.observability import NAMESPACE, BatchStats, emit
+from processor.record import RecordProcessor
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
+# Source facts are retried for days (Stripe: 3 days), so idempotency records must outlive that.
+idempotency_config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
+
+
+def _contact_key(record: dict[str, Any]) -> str | None:
+    return runtime().contact_key(SQSRecord(record))
+
+
+processor = ConcurrentBatchProcessor(
+    EventType.SQS,
+    max_workers=int(os.getenv("RECORD_CONCURRENCY", "10")),
+    key_of=_contact_key,
+    raise_on_entire_batch_failure=False,
+    logger=logger,
+)
+
+
+@functools.cache
+def runtime() -> RecordProcessor:
+    """The per-container record processor (NOMI client, DynamoDB, S3, SQS, idempotency)."""
+    from processor.wiring import build_record_processor
+
+    return build_record_processor(logger=logger, idempotency_config=idempotency_config)
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    return runtime().handle(record)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config.register_lambda_context(context)  # lets a timed-out INPROGRESS record expire
+    worker = runtime()
+    worker.stats = BatchStats()
+    metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        emit(worker.stats, metrics)

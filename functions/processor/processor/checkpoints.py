@@ -1,0 +1,264 @@
+"""Step checkpoints and the latest consent time per contact and channel, in the idempotency table.
+
+Two kinds of item share the Powertools idempotency table (partition key `id`, TTL `expiration`):
+- `step#<key>`: one NOMI step, `attempted` (claimed, outcome unknown) then `done` (with a small result).
+  Fact-scoped keys (`shipment:<id>:sms`, `order:<id>:conversion`) make the same fact under a new
+  event id repeat nothing; event-scoped keys (prefixed with the event identity) make a retry of one
+  event repeat no completed step.
+- `consent#<subject>#<channel>`: the newest consent timestamp applied, advanced by compare-and-set so
+  that an older consent event never overwrites a newer one.
+
+`InMemoryCheckpoints` implements the same protocol for unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from processor.errors import TransientEventError
+
+StepState = Literal["attempted", "done"]
+
+# Duplicate descriptions of one fact (a fulfillment re-sent weeks later with new tracking) must still
+# find the checkpoint; a retry of one event only needs it for the few days SQS and the sources retry.
+FACT_TTL = timedelta(days=400)
+EVENT_TTL = timedelta(days=14)
+# A foreign claim younger than this may still be running (Lambda's maximum timeout is 15 minutes).
+DEFAULT_LEASE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What the store knows about one step."""
+
+    key: str
+    state: StepState
+    owner: str
+    attempted_at: datetime
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class StepDoneError(Exception):
+    """The step was completed (perhaps by another event) while we tried to claim it."""
+
+
+class StepBusyError(TransientEventError):
+    """Another event claimed the step moments ago and may still be running it: retry later."""
+
+
+class CheckpointStore(Protocol):
+    """Where the executor records its progress."""
+
+    def get(self, key: str) -> Checkpoint | None: ...
+
+    def claim(
+        self, key: str, *, owner: str, now: datetime, fact: bool, lease: timedelta = DEFAULT_LEASE
+    ) -> Checkpoint | None:
+        """Mark the step attempted. Returns the earlier attempt this claim takes over (None when
+        fresh). Raises StepDoneError when done, StepBusyError when another owner's claim is fresh."""
+        ...
+
+    def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None: ...
+
+    def release(self, key: str, *, owner: str) -> None:
+        """Drop our claim: the step certainly had no effect, so nothing needs checking on retry."""
+        ...
+
+    def advance_consent(self, subject: str, channel: str, timestamp: datetime) -> bool:
+        """Record `timestamp` as the newest consent for subject+channel unless a newer one is stored.
+        True when it is the newest (or equal: a retry of the same fact), False when older."""
+        ...
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp() * 1_000_000)
+
+
+def _from_micros(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+
+
+class InMemoryCheckpoints:
+    """The protocol in a dict, for tests (thread-safe: the batch runs records on threads)."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, Checkpoint] = {}
+        self.consents: dict[tuple[str, str], datetime] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Checkpoint | None:
+        with self._lock:
+            return self.steps.get(key)
+
+    def claim(
+        self,
+        key: str,
+        *,
+        owner: str,
+        now: datetime,
+        fact: bool,  # noqa: ARG002 - only the TTL depends on it
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> Checkpoint | None:
+        with self._lock:
+            previous = self.steps.get(key)
+            _check_claimable(previous, owner=owner, now=now, lease=lease)
+            self.steps[key] = Checkpoint(key=key, state="attempted", owner=owner, attempted_at=now)
+            return previous
+
+    def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None:  # noqa: ARG002
+        with self._lock:
+            previous = self.steps.get(key)
+            attempted_at = previous.attempted_at if previous else datetime.now(UTC)
+            self.steps[key] = Checkpoint(key, "done", owner, attempted_at, dict(result))
+
+    def release(self, key: str, *, owner: str) -> None:
+        with self._lock:
+            current = self.steps.get(key)
+            if current is not None and current.state == "attempted" and current.owner == owner:
+                del self.steps[key]
+
+    def advance_consent(self, subject: str, channel: str, timestamp: datetime) -> bool:
+        with self._lock:
+            stored = self.consents.get((subject, channel))
+            if stored is not None and stored > timestamp:
+                return False
+            self.consents[(subject, channel)] = timestamp
+            return True
+
+
+def _check_claimable(previous: Checkpoint | None, *, owner: str, now: datetime, lease: timedelta) -> None:
+    if previous is None:
+        return
+    if previous.state == "done":
+        raise StepDoneError(previous.key)
+    # Our own earlier attempt is dead (idempotency lets one delivery of an event run at a time);
+    # a foreign one is presumed alive until its lease runs out.
+    if previous.owner != owner and now - previous.attempted_at < lease:
+        raise StepBusyError(f"step {previous.key} is being worked by another event")
+
+
+class DynamoDBCheckpoints:
+    """The protocol on DynamoDB with conditional writes (safe across concurrent Lambda instances)."""
+
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+        self._client = client
+        self._table = table_name
+
+    def get(self, key: str) -> Checkpoint | None:
+        answer = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": f"step#{key}"}}, ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return None if item is None else _checkpoint_from_item(key, item)
+
+    def claim(
+        self, key: str, *, owner: str, now: datetime, fact: bool, lease: timedelta = DEFAULT_LEASE
+    ) -> Checkpoint | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": f"step#{key}"},
+                    "state": {"S": "attempted"},
+                    "owner": {"S": owner},
+                    "attempted_at": {"N": str(_micros(now))},
+                    "expiration": {"N": str(_expiration(now, fact))},
+                },
+                ConditionExpression=(
+                    "attribute_not_exists(id) OR (#s = :attempted AND (#o = :owner OR attempted_at < :stale))"
+                ),
+                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                ExpressionAttributeValues={
+                    ":attempted": {"S": "attempted"},
+                    ":owner": {"S": owner},
+                    ":stale": {"N": str(_micros(now - lease))},
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            _check_claimable(self.get(key), owner=owner, now=now, lease=lease)
+            # The item changed between the failed write and our read (e.g. it was released): retry later.
+            raise StepBusyError(f"step {key} changed while being claimed") from exc
+        old = answer.get("Attributes")
+        return None if not old else _checkpoint_from_item(key, old)
+
+    def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None:
+        now = datetime.now(UTC)
+        self._client.update_item(
+            TableName=self._table,
+            Key={"id": {"S": f"step#{key}"}},
+            UpdateExpression="SET #s = :done, #o = :owner, done_at = :now, #r = :result, expiration = :exp "
+            "ADD attempts :one",
+            ExpressionAttributeNames={"#s": "state", "#o": "owner", "#r": "result"},
+            ExpressionAttributeValues={
+                ":done": {"S": "done"},
+                ":owner": {"S": owner},
+                ":now": {"N": str(_micros(now))},
+                ":result": {"S": json.dumps(result, default=str)},
+                ":exp": {"N": str(_expiration(now, fact))},
+                ":one": {"N": "1"},
+            },
+        )
+
+    def release(self, key: str, *, owner: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"id": {"S": f"step#{key}"}},
+                ConditionExpression="#s = :attempted AND #o = :owner",
+                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                ExpressionAttributeValues={":attempted": {"S": "attempted"}, ":owner": {"S": owner}},
+            )
+        except ClientError as exc:
+            # Someone else owns it now, or it is done: either way the claim is no longer ours to drop.
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def advance_consent(self, subject: str, channel: str, timestamp: datetime) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": f"consent#{subject}#{channel}"},
+                    "consent_at": {"N": str(_micros(timestamp))},
+                    "expiration": {"N": str(_expiration(datetime.now(UTC), True))},
+                },
+                ConditionExpression="attribute_not_exists(id) OR consent_at <= :ts",
+                ExpressionAttributeValues={":ts": {"N": str(_micros(timestamp))}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+
+def _expiration(now: datetime, fact: bool) -> int:
+    return int((now + (FACT_TTL if fact else EVENT_TTL)).timestamp())
+
+
+def _checkpoint_from_item(key: str, item: dict[str, Any]) -> Checkpoint:
+    result = item.get("result", {}).get("S")
+    return Checkpoint(
+        key=key,
+        state=item["state"]["S"],
+        owner=item.get("owner", {}).get("S", ""),
+        attempted_at=_from_micros(int(item["attempted_at"]["N"])),
+        result=json.loads(result) if result else {},
+    )

@@ -1,0 +1,420 @@
+"""Executor: runs a plan's steps through the NOMI client, checkpointing each so nothing repeats.
+
+Consent sequence (fewest calls): consent evidence rides on contacts/create. NOMI applies it only when
+that call CREATED the contact (the answer then carries `sms_consent_status`/`consent_events`); for an
+existing contact the same answer gives us the contact id, and the change goes through the consent
+endpoint (or contacts/unsubscribe). So a new contact costs 1 call, an existing one 2 — a lookup first
+would cost 2 in both cases.
+
+Send safety: the send step is marked `attempted` before messages/create; a retry that finds our own
+attempt uses `send_message_safely(attempted_since=...)`, which looks the message up before sending.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from gateway_events.canonical import ConsentEvidence
+from nomi_client.errors import CoolingOffError, NomiAPIError
+from nomi_client.models import ConsentInput
+from processor.checkpoints import Checkpoint, CheckpointStore, StepDoneError
+from processor.plan import (
+    ApplyConsent,
+    Plan,
+    RecordConversion,
+    SendTransactional,
+    Skip,
+    Step,
+    Unsubscribe,
+    UpsertContact,
+)
+
+# Consent statuses of a contact created moments ago that still allow transactional SMS (a brand-new
+# contact has had no chance to text STOP; no consent at all means transactional-only).
+_TRANSACTIONAL_OK = {None, "subscribed", "transactional_only"}
+
+
+class Observer(Protocol):
+    """Where the executor reports NOMI calls and skips (metrics)."""
+
+    def nomi_call(self, endpoint: str, error: BaseException | None = None) -> None: ...
+
+    def skip(self, reason: str) -> None: ...
+
+
+class CallCounter:
+    """A thread-safe Observer that counts; the batch flushes it into Metrics from the main thread."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.errors: Counter[tuple[str, str]] = Counter()
+        self.skips: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def nomi_call(self, endpoint: str, error: BaseException | None = None) -> None:
+        with self._lock:
+            self.calls[endpoint] += 1
+            if error is not None:
+                self.errors[(endpoint, type(error).__name__)] += 1
+
+    def skip(self, reason: str) -> None:
+        with self._lock:
+            self.skips[reason] += 1
+
+
+@dataclass
+class StepOutcome:
+    """What became of one step."""
+
+    key: str
+    kind: str
+    status: str  # done | already_done | skipped | cooling_off
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"key": self.key, "kind": self.kind, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class Outcome:
+    """What became of one canonical event."""
+
+    event_id: str
+    event_type: str
+    steps: list[StepOutcome] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def status(self) -> str:
+        """processed (some effect), duplicate (every step done before), skipped (nothing to do)."""
+        if any(s.status in ("done", "cooling_off") for s in self.steps):
+            return "processed"
+        if any(s.status == "already_done" for s in self.steps):
+            return "duplicate"
+        return "skipped"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "status": self.status,
+            "calls": self.calls,
+            "steps": [s.as_dict() for s in self.steps],
+            "skips": [{"reason": s.reason, "detail": s.detail} for s in self.skips],
+        }
+
+
+@dataclass
+class _Contact:
+    """What the run knows about the plan's contact."""
+
+    contact_id: int | None = None
+    new: bool = False
+    sms_status: str | None = None
+    unsubscribed_at: datetime | None = None
+    consent_done: set[str] = field(default_factory=set)
+
+
+class _NullObserver:
+    def nomi_call(self, endpoint: str, error: BaseException | None = None) -> None:
+        pass
+
+    def skip(self, reason: str) -> None:
+        pass
+
+
+class Executor:
+    """Runs plans; one instance may serve many threads (all run state is per call)."""
+
+    def __init__(
+        self,
+        client: Any,
+        checkpoints: CheckpointStore,
+        *,
+        observer: Observer | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._store = checkpoints
+        self._observer = observer or _NullObserver()
+        self._clock = clock
+
+    def run(self, plan: Plan, *, owner: str | None = None) -> Outcome:
+        """Run every step in order; NOMI/AWS errors propagate (the caller classifies them)."""
+        run = _Run(self, plan, owner or plan.event_id)
+        for skip in plan.skips:
+            run.skip_plan(skip)
+        for step in plan.steps:
+            run.step(step)
+        return run.outcome
+
+
+class _Run:
+    """The state of one plan's execution."""
+
+    def __init__(self, executor: Executor, plan: Plan, owner: str) -> None:
+        self.client = executor._client
+        self.store = executor._store
+        self.observer = executor._observer
+        self.clock = executor._clock
+        self.plan = plan
+        self.owner = owner
+        self.contact = _Contact()
+        self.outcome = Outcome(plan.event_id, plan.event_type)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def full_key(self, step: Step) -> str:
+        return step.key if step.fact else f"{self.owner}#{step.key}"
+
+    def call(self, endpoint: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            answer = fn(*args, **kwargs)
+        except BaseException as exc:
+            self.observer.nomi_call(endpoint, exc)
+            self.outcome.calls += 1
+            raise
+        self.observer.nomi_call(endpoint)
+        self.outcome.calls += 1
+        return answer
+
+    def record(self, step: Step, status: str, detail: str = "") -> None:
+        self.outcome.steps.append(StepOutcome(step.key, type(step).__name__, status, detail))
+
+    def skip_step(self, step: Step, reason: str, detail: str = "") -> None:
+        self.observer.skip(reason)
+        self.outcome.skips.append(Skip(reason, detail))
+        self.record(step, "skipped", reason)
+
+    def skip_plan(self, skip: Skip) -> None:
+        self.observer.skip(skip.reason)
+        self.outcome.skips.append(skip)
+
+    def claim(self, step: Step) -> Checkpoint | bool | None:
+        """Claim the step; False when it turned out done (then it is recorded as such)."""
+        try:
+            return self.store.claim(self.full_key(step), owner=self.owner, now=self.clock(), fact=step.fact)
+        except StepDoneError:
+            self.record(step, "already_done")
+            return False
+
+    def complete(self, step: Step, result: dict[str, Any] | None = None, status: str = "done") -> None:
+        self.store.complete(self.full_key(step), owner=self.owner, result=result or {}, fact=step.fact)
+        self.record(step, status)
+
+    # --- steps -------------------------------------------------------------------------------
+    def step(self, step: Step) -> None:
+        if isinstance(step, ApplyConsent) and step.channel in self.contact.consent_done:
+            return  # applied by contacts/create in this run (already recorded)
+        done = self.store.get(self.full_key(step))
+        if done is not None and done.state == "done":
+            self.resume_from(step, done)
+            self.record(step, "already_done")
+            return
+        handler = {
+            UpsertContact: self.upsert_contact,
+            ApplyConsent: self.apply_consent,
+            Unsubscribe: self.unsubscribe,
+            SendTransactional: self.send,
+            RecordConversion: self.record_conversion,
+        }[type(step)]
+        handler(step)
+
+    def resume_from(self, step: Step, checkpoint: Checkpoint) -> None:
+        if isinstance(step, UpsertContact) and checkpoint.result.get("contact_id") is not None:
+            self.contact.contact_id = int(checkpoint.result["contact_id"])
+            unsubscribed = checkpoint.result.get("unsubscribed_at")
+            self.contact.unsubscribed_at = datetime.fromisoformat(unsubscribed) if unsubscribed else None
+        if isinstance(step, ApplyConsent):
+            self.contact.consent_done.add(step.channel)
+
+    def upsert_contact(self, step: UpsertContact) -> None:
+        if self.claim(step) is False:
+            return
+        attach = self.consents_to_attach()
+        try:
+            contact = self.call(
+                "contacts/create",
+                self.client.create_contact,
+                phone=step.phone,
+                first_name=step.first_name,
+                last_name=step.last_name,
+                email=step.email,
+                tags=list(step.tags) or None,
+                custom_variables=step.custom_variables or None,
+                update=True,
+                sms_consent=_consent_input(attach.get("sms")),
+                email_consent=_consent_input(attach.get("email")),
+            )
+        except BaseException:
+            # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us.
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
+        self.learn_contact(contact)
+        if self.contact.new:
+            # NOMI applied the consent fields because this call created the contact.
+            for channel, consent_step in attach.items():
+                self.complete(consent_step, {"via": "contacts/create"})
+                self.contact.consent_done.add(channel)
+        self.complete(step, self.contact_result())
+
+    def consents_to_attach(self) -> dict[str, ApplyConsent]:
+        """The plan's consent steps worth sending with contacts/create (not done, not stale)."""
+        attach: dict[str, ApplyConsent] = {}
+        for consent in self.plan.steps:
+            if not isinstance(consent, ApplyConsent) or consent.channel in self.contact.consent_done:
+                continue
+            checkpoint = self.store.get(self.full_key(consent))
+            if checkpoint is not None and checkpoint.state == "done":
+                continue
+            if self.store.advance_consent(consent.subject, consent.channel, consent.evidence.timestamp):
+                attach[consent.channel] = consent
+        return attach
+
+    def learn_contact(self, contact: Any) -> None:
+        fields_set = getattr(contact, "model_fields_set", set())
+        self.contact.contact_id = getattr(contact, "contact_id", None)
+        # Only a contact that this call created carries consent fields in the answer.
+        self.contact.new = "sms_consent_status" in fields_set or "consent_events" in fields_set
+        self.contact.sms_status = getattr(contact, "sms_consent_status", None)
+        self.contact.unsubscribed_at = getattr(contact, "unsubscribed_at", None)
+
+    def contact_result(self) -> dict[str, Any]:
+        return {
+            "contact_id": self.contact.contact_id,
+            "new": self.contact.new,
+            "unsubscribed_at": self.contact.unsubscribed_at.isoformat()
+            if self.contact.unsubscribed_at
+            else None,
+        }
+
+    def apply_consent(self, step: ApplyConsent) -> None:
+        evidence = step.evidence
+        if not self.store.advance_consent(step.subject, step.channel, evidence.timestamp):
+            self.skip_step(step, "stale_consent", f"a newer {step.channel} consent was already applied")
+            return
+        if evidence.status == "unsubscribed":
+            if self.claim(step) is False:
+                return
+            self.call("contacts/unsubscribe", self.client.unsubscribe, phone=step.subject, type=step.channel)
+            self.complete(step, {"via": "contacts/unsubscribe"})
+            return
+        unsubscribed_at = self.contact.unsubscribed_at
+        if (
+            step.channel == "sms"
+            and evidence.status == "subscribed"
+            and unsubscribed_at is not None
+            and evidence.timestamp <= unsubscribed_at
+        ):
+            # Never re-subscribe SMS after a STOP on old evidence; only a newer opt-in goes through.
+            self.skip_step(step, "consent_predates_unsubscribe")
+            return
+        if self.contact.contact_id is None:
+            self.skip_step(step, "no_contact_id", "contacts/create returned no contact id")
+            return
+        if self.claim(step) is False:
+            return
+        try:
+            self.call(
+                "contacts/consent",
+                self.client.record_consent,
+                self.contact.contact_id,
+                channel=step.channel,
+                status=evidence.status,
+                source=evidence.source,
+                timestamp=evidence.timestamp,
+                consent_text=evidence.consent_text,
+                ip_address=evidence.ip_address,
+                user_agent=evidence.user_agent,
+            )
+        except CoolingOffError as exc:
+            # An outcome, not a failure: NOMI refuses the re-opt-in for now; retrying cannot help.
+            self.observer.skip("cooling_off")
+            self.complete(step, {"cooling_off_hours": exc.hours_remaining}, status="cooling_off")
+            return
+        except BaseException:
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
+        self.complete(step, {"via": "contacts/consent"})
+
+    def unsubscribe(self, step: Unsubscribe) -> None:
+        fresh = [
+            c for c in step.channels if self.store.advance_consent(step.subject, c, step.evidence.timestamp)
+        ]
+        if not fresh:
+            self.skip_step(step, "stale_consent", "a newer consent was already applied")
+            return
+        if self.claim(step) is False:
+            return
+        kind = "both" if len(fresh) == 2 else fresh[0]
+        target = {"phone": step.phone} if step.phone else {"email": step.email}
+        try:
+            self.call("contacts/unsubscribe", self.client.unsubscribe, type=kind, **target)
+        except BaseException:
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
+        self.complete(step, {"type": kind})
+
+    def send(self, step: SendTransactional) -> None:
+        if not self.may_receive_transactional(step):
+            self.skip_step(step, "no_transactional_consent", "the contact cannot receive transactional SMS")
+            return
+        previous = self.claim(step)
+        if previous is False:
+            return
+        attempted_since = previous.attempted_at if isinstance(previous, Checkpoint) else None
+        target = {"contact_id": self.contact.contact_id} if self.contact.contact_id else {"phone": step.phone}
+        try:
+            sent = self.call(
+                "messages/create",
+                self.client.send_message_safely,
+                message=step.message,
+                first_name=step.first_name,
+                last_name=step.last_name,
+                promo_url=step.promo_url,
+                media_url=step.media_url,
+                number_id=step.number_id,
+                attempted_since=attempted_since,
+                **target,
+            )
+        except NomiAPIError as exc:
+            if 400 <= exc.status_code < 500:
+                # NOMI refused the request: certainly nothing was sent, so the claim can go.
+                self.store.release(self.full_key(step), owner=self.owner)
+            raise
+        status = getattr(sent, "status", "sent")
+        self.complete(step, {"status": status, "attempts": getattr(sent, "attempts", 1)})
+
+    def may_receive_transactional(self, step: SendTransactional) -> bool:
+        if self.contact.new and self.contact.sms_status in _TRANSACTIONAL_OK:
+            return True
+        if self.contact.contact_id is None:
+            found = self.call("contacts/lookup", self.client.find_contact, phone=step.phone)
+            if found is None:
+                return True  # unknown to NOMI: no consent record, so transactional-only
+            self.contact.contact_id = found.contact_id
+        status = self.call("contacts/consent/status", self.client.get_consent_status, self.contact.contact_id)
+        return bool(status.sms.can_receive_transactional)
+
+    def record_conversion(self, step: RecordConversion) -> None:
+        if self.claim(step) is False:
+            return
+        try:
+            self.call("conversion", self.client.record_conversion, id=step.click_id, amount=step.amount)
+        except BaseException:
+            # /conversion cannot be looked up: a retry may repeat it (at least once), never lose it.
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
+        self.complete(step)
+
+
+def _consent_input(step: ApplyConsent | None) -> ConsentInput | None:
+    if step is None:
+        return None
+    evidence: ConsentEvidence = step.evidence
+    return ConsentInput(**evidence.model_dump())

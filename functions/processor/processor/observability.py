@@ -1,0 +1,90 @@
+"""Masking for logs, and the processor's metrics (names and dimensions in one place).
+
+Records run on threads and Powertools Metrics keeps one shared metric set, so threads only count
+(`BatchStats`, locked) and the handler's thread emits the metrics once per batch.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from typing import Any
+
+from nomi_client.phones import mask_phone
+from processor.execute import CallCounter
+
+NAMESPACE = "NomiGateway"
+
+METRIC_EVENTS = "Events"  # dimensions: source, type, outcome
+METRIC_RECORDS = "Records"  # dimension: result (succeeded, dead_lettered, retried)
+METRIC_NOMI_CALLS = "NomiCalls"  # dimension: endpoint
+METRIC_NOMI_ERRORS = "NomiErrors"  # dimensions: endpoint, error
+METRIC_SKIPS = "Skips"  # dimension: reason
+
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]+")
+
+
+def mask_email(email: str) -> str:
+    """`j***@example.com`: enough to tell two addresses apart in a log, not to write to one."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_text(text: str) -> str:
+    """The text with every phone number and email address in it masked."""
+    text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def mask(value: Any) -> Any:
+    """A JSON-like value with every string masked (for outcome dicts before they are logged)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(v) for v in value]
+    return value
+
+
+class BatchStats(CallCounter):
+    """Everything one batch counts: NOMI calls, skips, events and records by result."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: Counter[tuple[str, str, str]] = Counter()
+        self.records: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
+
+    def event(self, source: str, event_type: str, outcome: str) -> None:
+        with self._stats_lock:
+            self.events[(source, event_type, outcome)] += 1
+
+    def record(self, result: str) -> None:
+        with self._stats_lock:
+            self.records[result] += 1
+
+
+def emit(stats: BatchStats, metrics: Any) -> None:
+    """Write the batch's counts as EMF metrics (one dimension set per metric)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    namespace = getattr(metrics, "namespace", None) or NAMESPACE
+
+    def one(name: str, value: int, **dimensions: str) -> None:
+        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=namespace) as metric:
+            for key, dim in dimensions.items():
+                metric.add_dimension(name=key, value=dim)
+
+    for (source, event_type, outcome), n in stats.events.items():
+        one(METRIC_EVENTS, n, source=source, type=event_type, outcome=outcome)
+    for result, n in stats.records.items():
+        one(METRIC_RECORDS, n, result=result)
+    for endpoint, n in stats.calls.items():
+        one(METRIC_NOMI_CALLS, n, endpoint=endpoint)
+    for (endpoint, error), n in stats.errors.items():
+        one(METRIC_NOMI_ERRORS, n, endpoint=endpoint, error=error)
+    for reason, n in stats.skips.items():
+        one(METRIC_SKIPS, n, reason=reason)

@@ -1,0 +1,341 @@
+"""Planner: one canonical event + the mapping settings → the ordered NOMI steps that realise it.
+
+Pure (no I/O): every decision that needs no NOMI answer is made here, so it can be tested per type.
+Each step carries a business key; `fact=True` keys are global (the same fact under another event
+id repeats nothing: one SMS per shipment, one conversion per order, one consent fact per time),
+the others are scoped to the event (a retry of that event repeats no completed step).
+
+NOMI calls per event type (fewest correct sequence; "new" = phone unknown to NOMI):
+- contact.upsert: contacts/create with consent fields → 1 (new); existing + consent: +1 per channel
+  (consent endpoint, or unsubscribe).
+- consent.change subscribe: contacts/create with consent → 1 (new) / 2 (existing: + consent endpoint);
+  unsubscribe: contacts/unsubscribe → 1 (no lookup needed).
+- order.placed: contacts/create with order variables (+ consent as above) → 1.
+- order.paid: as placed, + conversion once per order with a click id → 2.
+- order.shipped: contacts/create with tracking variables → consent status (skipped for a contact this
+  very call created: it has no consent record, so it is transactional-capable) → messages/create
+  → 2 (new) / 3 (existing).
+- message.transactional: the same gate and send without variables → 2 / 3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from gateway_events.canonical import (
+    ConsentChange,
+    ConsentEvidence,
+    ContactUpsert,
+    Order,
+    OrderShipped,
+    Person,
+    TransactionalMessage,
+)
+from nomi_client.phones import PhoneNumberError, normalize_phone
+from processor.errors import UnsupportedEventError
+
+
+class PlanSettings(Protocol):
+    """The fields of `processor.settings.MappingSettings` the planner reads."""
+
+    default_phone_region: str
+    shipped_sms_enabled: bool
+    shipped_template: str
+    send_number_id: int | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One NOMI effect with the business key that makes it happen once."""
+
+    key: str
+    fact: bool
+
+
+@dataclass(frozen=True)
+class UpsertContact(Step):
+    """contacts/create (update=true): creates or updates, and carries consent for a new contact."""
+
+    phone: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    tags: tuple[str, ...] = ()
+    custom_variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApplyConsent(Step):
+    """Consent evidence for one channel: rides on contacts/create for a new contact; otherwise the
+    consent endpoint (subscribe/pending/transactional_only) or contacts/unsubscribe (unsubscribed)."""
+
+    channel: Literal["sms", "email"]
+    evidence: ConsentEvidence
+    subject: str
+
+
+@dataclass(frozen=True)
+class Unsubscribe(Step):
+    """contacts/unsubscribe for a consent.change that withdraws consent: no contact lookup needed."""
+
+    channels: tuple[Literal["sms", "email"], ...]
+    evidence: ConsentEvidence
+    subject: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class SendTransactional(Step):
+    """A transactional SMS, after the consent status gate; never sent twice (checkpoint + lookup)."""
+
+    phone: str
+    message: str
+    first_name: str | None = None
+    last_name: str | None = None
+    promo_url: str | None = None
+    media_url: str | None = None
+    number_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordConversion(Step):
+    """/conversion with the click-through id, once per order."""
+
+    click_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Something the event asked for that will not happen, and why (logged and metered)."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered steps of one canonical event, and the parts skipped outright."""
+
+    event_id: str
+    event_type: str
+    steps: tuple[Step, ...] = ()
+    skips: tuple[Skip, ...] = ()
+    contact_key: str | None = None
+
+
+def plan(event: Any, settings: PlanSettings) -> Plan:
+    """Turn one canonical event into a plan (raises PhoneNumberError for a phone that cannot be real)."""
+    planner = _PLANNERS.get(type(event))
+    if planner is None:
+        raise UnsupportedEventError(f"no planner for canonical type {getattr(event, 'type', type(event))}")
+    return planner(event, settings)
+
+
+def contact_phone(person: Person, settings: PlanSettings) -> str | None:
+    """The person's phone in E.164, or None when the event has none (PhoneNumberError when invalid)."""
+    if not person.phone:
+        return None
+    region = person.country or settings.default_phone_region
+    return normalize_phone(person.phone, default_region=region.upper())
+
+
+def _plan_contact_upsert(event: ContactUpsert, settings: PlanSettings) -> Plan:
+    phone = contact_phone(event.person, settings)
+    if phone is None:
+        return _no_phone(event)
+    upsert = _upsert(event.person, phone, tags=event.tags, variables=event.custom_variables)
+    consents = _consent_steps(phone, sms=event.sms_consent, email=event.email_consent)
+    return Plan(event.event_id, event.type, (upsert, *consents), contact_key=phone)
+
+
+def _plan_consent_change(event: ConsentChange, settings: PlanSettings) -> Plan:
+    email = event.person.email.strip().lower() if event.person.email else None
+    try:
+        phone = contact_phone(event.person, settings)
+    except PhoneNumberError:
+        # An email opt-out must not be lost to a bad phone number next to it.
+        if event.evidence.status != "unsubscribed" or event.channel == "sms" or email is None:
+            raise
+        phone = None
+    channels: tuple[Literal["sms", "email"], ...] = (
+        ("sms", "email") if event.channel == "both" else (event.channel,)
+    )
+    if event.evidence.status == "unsubscribed":
+        subject = phone or email
+        if subject is None or (phone is None and "sms" in channels):
+            return _no_phone(event)
+        stamp = _utc(event.evidence.timestamp)
+        step = Unsubscribe(
+            key=f"consent:{subject}:{'+'.join(channels)}:{stamp}",
+            fact=True,
+            channels=channels,
+            evidence=event.evidence,
+            subject=subject,
+            phone=phone,
+            email=email if phone is None else None,
+        )
+        return Plan(event.event_id, event.type, (step,), contact_key=subject)
+    if phone is None:
+        return _no_phone(event)
+    upsert = _upsert(event.person, phone)
+    consent = _consent_step(phone, channels[0], event.evidence)
+    return Plan(event.event_id, event.type, (upsert, consent), contact_key=phone)
+
+
+def _plan_order(event: Order, settings: PlanSettings) -> Plan:
+    steps: list[Step] = []
+    skips: list[Skip] = []
+    phone = contact_phone(event.person, settings)
+    if phone is None:
+        skips.append(Skip("no_phone", "the order has no phone: no contact is created"))
+    else:
+        variables = {
+            "last_order_id": event.order_name or event.order_id,
+            "last_order_total": _money(event.amount),
+            "last_order_currency": event.currency,
+            **event.custom_variables,
+        }
+        steps.append(_upsert(event.person, phone, tags=event.tags, variables=variables))
+        steps.extend(_consent_steps(phone, sms=event.sms_consent, email=event.email_consent))
+    if event.type == "order.paid":
+        if event.click_id:
+            steps.append(
+                RecordConversion(
+                    key=f"order:{event.order_id}:conversion",
+                    fact=True,
+                    click_id=event.click_id,
+                    amount=event.amount,
+                )
+            )
+        else:
+            skips.append(Skip("no_click_id", "no click-through id: no conversion to record"))
+    return Plan(event.event_id, event.type, tuple(steps), tuple(skips), contact_key=phone)
+
+
+def _plan_order_shipped(event: OrderShipped, settings: PlanSettings) -> Plan:
+    phone = contact_phone(event.person, settings)
+    if phone is None:
+        return _no_phone(event)
+    # Every variable the template may use is set, blank when unknown, so that no value of an earlier
+    # order is texted with this one.
+    variables = {
+        "order_id": event.order_name or event.order_id,
+        "tracking_number": ", ".join(event.tracking_numbers),
+        "tracking_url": event.tracking_urls[0] if event.tracking_urls else "",
+        "carrier": event.carrier or "",
+    }
+    # Keyed on the values: a repeated description of the shipment costs no call, changed tracking does.
+    upsert = _upsert(
+        event.person,
+        phone,
+        variables=variables,
+        key=f"shipment:{event.shipment_id}:vars:{_digest(variables)}",
+    )
+    skips: list[Skip] = []
+    steps: list[Step] = [upsert]
+    if not settings.shipped_sms_enabled:
+        skips.append(Skip("shipped_sms_disabled", "shipped_sms_enabled is off"))
+    elif not (event.tracking_numbers or event.tracking_urls):
+        skips.append(Skip("no_tracking", "no tracking yet: the SMS waits for a shipment with tracking"))
+    else:
+        steps.append(
+            SendTransactional(
+                key=f"shipment:{event.shipment_id}:sms",
+                fact=True,
+                phone=phone,
+                message=settings.shipped_template,
+                first_name=event.person.first_name,
+                last_name=event.person.last_name,
+                number_id=settings.send_number_id,
+            )
+        )
+    return Plan(event.event_id, event.type, tuple(steps), tuple(skips), contact_key=phone)
+
+
+def _plan_transactional_message(event: TransactionalMessage, settings: PlanSettings) -> Plan:
+    phone = contact_phone(event.person, settings)
+    if phone is None:
+        return _no_phone(event)
+    upsert = _upsert(event.person, phone)
+    send = SendTransactional(
+        key=f"message:{event.dedupe_key or event.event_id}:sms",
+        fact=True,
+        phone=phone,
+        message=event.message,
+        first_name=event.person.first_name,
+        last_name=event.person.last_name,
+        promo_url=event.promo_url,
+        media_url=event.media_url,
+        number_id=settings.send_number_id,
+    )
+    return Plan(event.event_id, event.type, (upsert, send), contact_key=phone)
+
+
+def _upsert(
+    person: Person,
+    phone: str,
+    *,
+    tags: list[str] | None = None,
+    variables: dict[str, str] | None = None,
+    key: str | None = None,
+) -> UpsertContact:
+    return UpsertContact(
+        key=key or f"contact:{phone}",
+        fact=key is not None,
+        phone=phone,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        email=person.email,
+        tags=tuple(dict.fromkeys(tags or ())),
+        custom_variables=dict(variables or {}),
+    )
+
+
+def _consent_steps(
+    phone: str, *, sms: ConsentEvidence | None, email: ConsentEvidence | None
+) -> list[ApplyConsent]:
+    pairs: list[tuple[Literal["sms", "email"], ConsentEvidence | None]] = [("sms", sms), ("email", email)]
+    return [_consent_step(phone, channel, evidence) for channel, evidence in pairs if evidence is not None]
+
+
+def _consent_step(phone: str, channel: Literal["sms", "email"], evidence: ConsentEvidence) -> ApplyConsent:
+    return ApplyConsent(
+        key=f"consent:{phone}:{channel}:{_utc(evidence.timestamp)}",
+        fact=True,
+        channel=channel,
+        evidence=evidence,
+        subject=phone,
+    )
+
+
+def _utc(moment: datetime) -> str:
+    # One instant, one key, whatever offset the source wrote it in.
+    return moment.astimezone(UTC).isoformat()
+
+
+def _no_phone(event: Any) -> Plan:
+    return Plan(event.event_id, event.type, skips=(Skip("no_phone", "NOMI keys contacts on the phone"),))
+
+
+def _money(amount: Decimal) -> str:
+    return format(amount.normalize(), "f") if amount == amount.to_integral() else format(amount, "f")
+
+
+def _digest(values: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
+
+
+_PLANNERS: dict[type, Any] = {
+    ContactUpsert: _plan_contact_upsert,
+    ConsentChange: _plan_consent_change,
+    Order: _plan_order,
+    OrderShipped: _plan_order_shipped,
+    TransactionalMessage: _plan_transactional_message,
+}

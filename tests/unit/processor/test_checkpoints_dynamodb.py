@@ -1,0 +1,89 @@
+"""DynamoDB checkpoints on moto: conditional claims, completion, release, consent compare-and-set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints, StepBusyError, StepDoneError
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def dynamo_store(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="idem",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield DynamoDBCheckpoints("idem", client=client)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request):
+    if request.param == "memory":
+        return InMemoryCheckpoints()
+    return request.getfixturevalue("dynamo_store")
+
+
+def test_checkpoint_fresh_claim_returns_none_and_marks_attempted(store):
+    assert store.claim("shipment:1:sms", owner="a", now=T0, fact=True) is None
+    assert store.get("shipment:1:sms").state == "attempted"
+
+
+def test_checkpoint_claim_of_done_step_raises_done(store):
+    store.claim("k", owner="a", now=T0, fact=True)
+    store.complete("k", owner="a", result={"contact_id": 7}, fact=True)
+    with pytest.raises(StepDoneError):
+        store.claim("k", owner="b", now=T0, fact=True)
+    assert store.get("k").result == {"contact_id": 7}
+
+
+def test_checkpoint_own_earlier_attempt_is_taken_over_with_its_time(store):
+    store.claim("k", owner="a", now=T0, fact=True)
+    previous = store.claim("k", owner="a", now=T0 + timedelta(seconds=30), fact=True)
+    assert previous.state == "attempted"
+    assert previous.attempted_at == T0
+
+
+def test_checkpoint_foreign_fresh_attempt_is_busy(store):
+    store.claim("k", owner="a", now=T0, fact=True)
+    with pytest.raises(StepBusyError):
+        store.claim("k", owner="b", now=T0 + timedelta(minutes=1), fact=True)
+
+
+def test_checkpoint_foreign_stale_attempt_is_taken_over(store):
+    store.claim("k", owner="a", now=T0, fact=True)
+    previous = store.claim("k", owner="b", now=T0 + timedelta(minutes=20), fact=True)
+    assert previous.owner == "a"
+
+
+def test_checkpoint_release_drops_only_own_attempt(store):
+    store.claim("k", owner="a", now=T0, fact=True)
+    store.release("k", owner="b")
+    assert store.get("k") is not None
+    store.release("k", owner="a")
+    assert store.get("k") is None
+
+
+def test_consent_compare_and_set_keeps_newest(store):
+    assert store.advance_consent("+15555550100", "sms", T0) is True
+    assert store.advance_consent("+15555550100", "sms", T0 - timedelta(hours=1)) is False
+    assert store.advance_consent("+15555550100", "sms", T0) is True  # a retry of the same fact
+    assert store.advance_consent("+15555550100", "email", T0 - timedelta(hours=1)) is True
+
+
+def test_dynamodb_checkpoint_items_carry_ttl(dynamo_store):
+    dynamo_store.claim("k", owner="a", now=T0, fact=False)
+    item = dynamo_store._client.get_item(TableName="idem", Key={"id": {"S": "step#k"}})["Item"]
+    assert int(item["expiration"]["N"]) > T0.timestamp()
