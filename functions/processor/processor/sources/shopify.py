@@ -32,7 +32,6 @@ from processor.sources._common import (
     SourceTime,
     click_id_from_url,
     clip_name,
-    decimal_text,
     first,
     parse_source_time,
     region_of,
@@ -379,7 +378,6 @@ def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
     created = _required_time(order.created_at or order.updated_at, "order")
     # Placed is when the order was created; paid is when Shopify says the payment event fired.
     occurred = created if kind == "order.placed" else delivery.triggered_at
-    name = order.name or order.id
     customer = order.customer or Customer()
     # buyer_accepts_marketing is the checkout's email box, ticked when the order was placed.
     email_consent = _checkout_opt_in(
@@ -397,12 +395,6 @@ def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
             currency=order.currency.upper(),
             click_id=_click_id(order, settings),
             tags=delivery.tags,
-            custom_variables={
-                "order_id": name,
-                "last_order_id": name,
-                "order_total": decimal_text(amount),
-                "currency": order.currency.upper(),
-            },
             sms_consent=_sms_evidence(customer.sms_marketing_consent, settings),
             email_consent=email_consent,
         )

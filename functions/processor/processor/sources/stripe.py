@@ -20,7 +20,6 @@ from processor.settings import MappingSettings
 from processor.sources._common import (
     SourceModel,
     SourceTime,
-    decimal_text,
     first,
     region_of,
     split_name,
@@ -215,12 +214,6 @@ def _checkout_session(
             currency=currency,
             click_id=_click_id(session, settings),
             tags=tags,
-            custom_variables={
-                "order_id": session.id,
-                "last_order_id": session.id,
-                "order_total": decimal_text(amount),
-                "currency": currency,
-            },
             email_consent=email_consent,
         )
     ]
