@@ -1,0 +1,116 @@
+"""Put an envelope on the queue; a payload too big for one SQS message goes to S3 (claim check)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from gateway_events import Envelope, PayloadRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+# Room kept under the SQS limit for what our size estimate cannot see (request framing, rounding).
+SIZE_MARGIN_BYTES = 8_192
+
+# Shopify gives a webhook 5 s: fail fast and let the sender retry rather than time out.
+_CLIENT_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
+)
+
+
+class EnqueueError(RuntimeError):
+    """The event could not be stored durably; the sender must retry."""
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    message_id: str
+    claim_checked: bool
+
+
+@cache
+def get_sqs_client() -> SQSClient:
+    return boto3.client("sqs", config=_CLIENT_CONFIG)
+
+
+@cache
+def get_s3_client() -> S3Client:
+    return boto3.client("s3", config=_CLIENT_CONFIG)
+
+
+def message_attributes(envelope: Envelope) -> dict[str, dict[str, str]]:
+    """What lets an operator filter the queue and the DLQ without reading bodies."""
+    return {
+        "source": {"DataType": "String", "StringValue": envelope.source},
+        "topic": {"DataType": "String", "StringValue": envelope.topic},
+        "event_id": {"DataType": "String", "StringValue": envelope.event_id},
+    }
+
+
+def message_size(body: str, attributes: dict[str, dict[str, str]]) -> int:
+    """The size SQS counts: body plus each attribute's name, type and value."""
+    size = len(body.encode("utf-8"))
+    for name, attribute in attributes.items():
+        size += len(name.encode()) + len(attribute["DataType"].encode())
+        size += len(attribute["StringValue"].encode("utf-8"))
+    return size
+
+
+def claim_check_key(envelope: Envelope) -> str:
+    """`<source>/<yyyy>/<mm>/<dd>/<event id>.json`: one object per delivery, easy to expire by prefix."""
+    day = envelope.received_at.strftime("%Y/%m/%d")
+    return f"{envelope.source}/{day}/{quote(envelope.event_id, safe='')}.json"
+
+
+def store_payload(envelope: Envelope, payload_bytes: bytes, bucket: str) -> PayloadRef:
+    """Write the payload to S3 and return the reference the envelope carries instead."""
+    key = claim_check_key(envelope)
+    try:
+        get_s3_client().put_object(Bucket=bucket, Key=key, Body=payload_bytes, ContentType="application/json")
+    except (BotoCoreError, ClientError) as exc:
+        raise EnqueueError(f"cannot store the payload in S3: {type(exc).__name__}") from exc
+    return PayloadRef(
+        bucket=bucket, key=key, size=len(payload_bytes), sha256=hashlib.sha256(payload_bytes).hexdigest()
+    )
+
+
+def send_envelope(envelope: Envelope, queue_url: str, body: str | None = None) -> str:
+    """SendMessage (with `body`, the envelope's JSON, when already rendered); failures are EnqueueError."""
+    try:
+        answer: dict[str, Any] = get_sqs_client().send_message(  # type: ignore[assignment]
+            QueueUrl=queue_url,
+            MessageBody=envelope.to_json() if body is None else body,
+            MessageAttributes=message_attributes(envelope),  # type: ignore[arg-type]
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise EnqueueError(f"cannot send to SQS: {type(exc).__name__}") from exc
+    return str(answer["MessageId"])
+
+
+def enqueue(
+    envelope: Envelope,
+    *,
+    payload_bytes: bytes,
+    queue_url: str,
+    bucket: str,
+    max_message_bytes: int,
+) -> Enqueued:
+    """Queue `envelope`; when it would not fit, park `payload_bytes` (the original body) in S3 first.
+
+    Never a rejection for size: HTTP API accepts 10 MB bodies, SQS 1 MiB messages.
+    """
+    body = envelope.to_json()
+    if message_size(body, message_attributes(envelope)) <= max_message_bytes - SIZE_MARGIN_BYTES:
+        return Enqueued(message_id=send_envelope(envelope, queue_url, body), claim_checked=False)
+    ref = store_payload(envelope, payload_bytes, bucket)
+    checked = envelope.model_copy(update={"payload": None, "payload_ref": ref})
+    return Enqueued(message_id=send_envelope(checked, queue_url), claim_checked=True)

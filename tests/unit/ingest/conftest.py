@@ -1,0 +1,53 @@
+"""Fixtures for the ingest function: AWS on moto (in-process), test secrets, a Lambda context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from ingest_helpers import SHOPIFY_SECRET, STRIPE_SECRET, AwsFakes
+from moto import mock_aws
+
+from ingest.config import clear_caches
+
+BASE_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_SERVICE_NAME": "ingest",
+    "POWERTOOLS_METRICS_NAMESPACE": "NomiGatewayTest",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "SHOPIFY_SECRET_NAME": "nomi-gateway/shopify",
+    "STRIPE_SECRET_NAME": "nomi-gateway/stripe",
+    "STRIPE_TOLERANCE_SECONDS": "300",
+    "SIGNUP_ALLOWED_ORIGINS": "https://shop.example.com, https://www.example.com",
+    "SIGNUP_MAX_BODY_BYTES": "16384",
+    "DEFAULT_PHONE_REGION": "US",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The function's environment, without queue/bucket (see `aws`); caches cleared around each test."""
+    for name in ("SIGNUP_DEFAULT_CONSENT_TEXT", "SQS_MAX_MESSAGE_BYTES", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in BASE_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/unset")
+    monkeypatch.setenv("PAYLOAD_BUCKET", "unset")
+    clear_caches()
+    yield monkeypatch
+    clear_caches()
+
+
+@pytest.fixture
+def aws(env: pytest.MonkeyPatch) -> Iterator[AwsFakes]:
+    """moto SQS queue, S3 bucket and the two webhook secrets; QUEUE_URL/PAYLOAD_BUCKET point at them."""
+    with mock_aws():
+        fakes = AwsFakes.create(shopify_secrets=f"{SHOPIFY_SECRET}", stripe_secrets=f"{STRIPE_SECRET}")
+        env.setenv("QUEUE_URL", fakes.queue_url)
+        env.setenv("PAYLOAD_BUCKET", fakes.bucket)
+        clear_caches()
+        yield fakes

@@ -1,0 +1,85 @@
+"""Environment configuration and webhook secrets."""
+
+from __future__ import annotations
+
+import pytest
+from ingest_helpers import AwsFakes
+
+from ingest.config import (
+    ConfigError,
+    SecretsUnavailableError,
+    get_config,
+    get_webhook_secrets,
+    load_config,
+    parse_secret_list,
+)
+
+MINIMAL = {
+    "QUEUE_URL": "https://sqs.example/q",
+    "PAYLOAD_BUCKET": "b",
+    "SHOPIFY_SECRET_NAME": "s",
+    "STRIPE_SECRET_NAME": "t",
+}
+
+
+def test_load_config_minimal_env_uses_defaults() -> None:
+    config = load_config(MINIMAL)
+    assert (config.stripe_tolerance_seconds, config.signup_max_body_bytes) == (300, 16_384)
+    assert (config.default_phone_region, config.signup_allowed_origins) == ("US", ())
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_load_config_non_positive_stripe_tolerance_raises_clear_error(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"STRIPE_TOLERANCE_SECONDS.*positive"):
+        load_config({**MINIMAL, "STRIPE_TOLERANCE_SECONDS": value})
+
+
+def test_load_config_missing_queue_url_names_variable() -> None:
+    env = {k: v for k, v in MINIMAL.items() if k != "QUEUE_URL"}
+    with pytest.raises(ConfigError, match="QUEUE_URL"):
+        load_config(env)
+
+
+def test_load_config_origins_split_normalised() -> None:
+    config = load_config(
+        {**MINIMAL, "SIGNUP_ALLOWED_ORIGINS": " https://A.example.com/ ,https://b.example.com,"}
+    )
+    assert config.signup_allowed_origins == ("https://a.example.com", "https://b.example.com")
+
+
+def test_load_config_blank_default_consent_text_is_unset() -> None:
+    assert load_config({**MINIMAL, "SIGNUP_DEFAULT_CONSENT_TEXT": "  "}).signup_default_consent_text is None
+
+
+def test_get_config_is_cached_until_cleared(env: pytest.MonkeyPatch) -> None:
+    first = get_config()
+    env.setenv("STRIPE_TOLERANCE_SECONDS", "60")
+    assert get_config() is first
+    get_config.cache_clear()
+    assert get_config().stripe_tolerance_seconds == 60
+
+
+def test_parse_secret_list_newest_first_blanks_dropped() -> None:
+    assert parse_secret_list(" new , old ,,") == ("new", "old")
+
+
+def test_get_webhook_secrets_reads_comma_list(aws: AwsFakes) -> None:
+    aws.set_secret("nomi-gateway/shopify", "shpss_new,shpss_old")
+    assert get_webhook_secrets("nomi-gateway/shopify") == ("shpss_new", "shpss_old")
+
+
+def test_get_webhook_secrets_cached_within_max_age(aws: AwsFakes) -> None:
+    first = get_webhook_secrets("nomi-gateway/stripe")
+    aws.set_secret("nomi-gateway/stripe", "whsec_changed")
+    assert get_webhook_secrets("nomi-gateway/stripe") == first
+
+
+def test_get_webhook_secrets_missing_secret_raises_unavailable(aws: AwsFakes) -> None:
+    with pytest.raises(SecretsUnavailableError, match="cannot read"):
+        get_webhook_secrets("nomi-gateway/absent")
+
+
+def test_get_webhook_secrets_empty_secret_raises_unavailable(aws: AwsFakes) -> None:
+    aws.set_secret("nomi-gateway/stripe", " , ")
+    with pytest.raises(SecretsUnavailableError, match="holds no"):
+        get_webhook_secrets("nomi-gateway/stripe")
