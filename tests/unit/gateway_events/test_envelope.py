@@ -68,3 +68,14 @@ def test_envelope_payload_and_ref_together_is_rejected():
 def test_envelope_naive_received_at_is_rejected():
     with pytest.raises(ValueError, match="timezone"):
         Envelope.model_validate(_envelope(received_at="2026-11-20T10:00:00"))
+
+
+def test_gateway_events_envelope_import_does_not_build_canonical_models():
+    import os
+    import subprocess
+    import sys
+
+    code = "import gateway_events.envelope, sys; print('gateway_events.canonical' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert result.stdout.strip() == "False"
