@@ -69,7 +69,7 @@ DEFAULT_TAGS: dict[str, list[str]] = {
 }
 
 DEFAULT_SHIPPED_TEMPLATE = (
-    "Hi [first_name], your order [order_id] has shipped with [carrier]. Track it: [tracking_url]"
+    "Hi [first_name], your order [order_id] has shipped. Track it: [tracking_url]"
 )
 
 _Tag = Annotated[str, Field(min_length=1, max_length=64)]
