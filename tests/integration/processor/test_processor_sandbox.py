@@ -184,7 +184,7 @@ def test_sandbox_upsert_order_and_shipment_end_in_expected_state(stack):
     messages = sandbox.state.messages_for(contact.contact_id)
     assert len(messages) == 1
     assert "#1042" in messages[0].message
-    assert "UPS" in messages[0].message
+    assert "https://track.example/1Z999" in messages[0].message  # rendered from the tracking variable
     conversions = sandbox.state.conversions
     assert [(c.short_link_id, c.amount) for c in conversions] == [("CLICK42", Decimal("42.50"))]
     assert sandbox.state.campaigns[campaign["campaign_id"]].revenue == Decimal("42.50")
