@@ -7,11 +7,15 @@ PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || com
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The SAM CLI pins its own boto3/pydantic: it lives in a venv of its own so the tests run on ours.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
 
 PORT ?= 3000
 SANDBOX_PORT ?= 4010
 
-.PHONY: help install test lint format run sandbox demo dlq schema bench chaos clean
+.PHONY: help install test lint format run sandbox demo dlq schema bench chaos validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,5 +56,23 @@ dlq: $(STAMP) ## work the dead-letter queue: make dlq ARGS="list|show ID|redrive
 schema: $(STAMP) ## regenerate schemas/queue-message.schema.json from the pydantic models
 	$(BIN)/python -m gateway_events.schema > schemas/queue-message.schema.json
 
+bench: $(STAMP) ## benchmarks against their floors: prints a table, writes bench/results.json and .png
+	$(BIN)/python -m bench $(ARGS)
+
+chaos: $(STAMP) ## 5,000 mixed events through the local stack under NOMI and SQS faults; prints the accounting
+	$(BIN)/python -m chaos $(ARGS)
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli
+
+validate: $(SAM) ## sam validate --lint (no AWS account needed)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint
+
+build: $(SAM) ## sam build for arm64 python3.13 without containers (needs python3.13 on the machine)
+	@test -n "$(PY313)" || { echo "sam build needs python3.13 (pyenv install 3.13)"; exit 1; }
+	PATH=$(dir $(PY313)):$$PATH AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) build --build-dir .aws-sam/build
+
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .ruff_cache .aws-sam .hypothesis

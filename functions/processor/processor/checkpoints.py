@@ -199,8 +199,10 @@ class DynamoDBCheckpoints:
         self._client.update_item(
             TableName=self._table,
             Key={"id": {"S": f"step#{key}"}},
-            UpdateExpression="SET #s = :done, #o = :owner, done_at = :now, #r = :result, expiration = :exp "
-            "ADD attempts :one",
+            # Some steps complete without a claim (nothing to lose by repeating them): they still get
+            # an attempted_at, so every reader sees the same item shape.
+            UpdateExpression="SET #s = :done, #o = :owner, done_at = :now, #r = :result, expiration = :exp, "
+            "attempted_at = if_not_exists(attempted_at, :now) ADD attempts :one",
             ExpressionAttributeNames={"#s": "state", "#o": "owner", "#r": "result"},
             ExpressionAttributeValues={
                 ":done": {"S": "done"},

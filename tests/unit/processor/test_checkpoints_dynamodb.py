@@ -49,6 +49,13 @@ def test_checkpoint_claim_of_done_step_raises_done(store):
     assert store.get("k").result == {"contact_id": 7}
 
 
+def test_checkpoint_completed_without_claim_reads_back_as_done(store):
+    store.complete("consent:+15555550100:email:t", owner="a", result={}, fact=True)
+    with pytest.raises(StepDoneError):
+        store.claim("consent:+15555550100:email:t", owner="b", now=T0, fact=True)
+    assert store.get("consent:+15555550100:email:t").state == "done"
+
+
 def test_checkpoint_own_earlier_attempt_is_taken_over_with_its_time(store):
     store.claim("k", owner="a", now=T0, fact=True)
     previous = store.claim("k", owner="a", now=T0 + timedelta(seconds=30), fact=True)
