@@ -96,6 +96,17 @@ def send_envelope(envelope: Envelope, queue_url: str, body: str | None = None) -
     return str(answer["MessageId"])
 
 
+def _render(envelope: Envelope, payload_bytes: bytes) -> str:
+    """The envelope's JSON, reusing the original body's text when it is plain UTF-8 JSON."""
+    try:
+        raw = payload_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        return envelope.to_json()  # json.loads also takes UTF-16/32 bodies: let pydantic re-encode those
+    if raw.startswith("\ufeff"):
+        return envelope.to_json()
+    return envelope.to_json_with_raw_payload(raw)
+
+
 def enqueue(
     envelope: Envelope,
     *,
@@ -108,7 +119,7 @@ def enqueue(
 
     Never a rejection for size: HTTP API accepts 10 MB bodies, SQS 1 MiB messages.
     """
-    body = envelope.to_json()
+    body = _render(envelope, payload_bytes)
     if message_size(body, message_attributes(envelope)) <= max_message_bytes - SIZE_MARGIN_BYTES:
         return Enqueued(message_id=send_envelope(envelope, queue_url, body), claim_checked=False)
     ref = store_payload(envelope, payload_bytes, bucket)

@@ -72,6 +72,15 @@ class Envelope(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
 
+    def to_json_with_raw_payload(self, raw_payload: str) -> str:
+        """The same JSON as `to_json`, with `raw_payload` (JSON text of `payload`) spliced in verbatim.
+
+        The front door has just parsed the body to check it: re-serialising a 50 KB order would cost
+        more than verifying and parsing it did.
+        """
+        head = self.model_dump_json(exclude={"payload"}, exclude_none=True)
+        return f'{head[:-1]},"payload":{raw_payload}}}'
+
 
 def parse_queue_message(body: str | bytes, *, received_at: datetime | None = None) -> Envelope:
     """Read one SQS message body in any of the three accepted shapes.

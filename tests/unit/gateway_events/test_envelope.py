@@ -79,3 +79,9 @@ def test_gateway_events_envelope_import_does_not_build_canonical_models():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == "False"
+
+
+def test_envelope_to_json_with_raw_payload_parses_to_the_same_envelope():
+    envelope = Envelope.model_validate(_envelope(payload={"id": 1, "name": "Zoë", "lines": [1.50, None]}))
+    raw = '{"id": 1,\n "name": "Zo\\u00eb", "lines": [1.50, null]}'
+    assert parse_queue_message(envelope.to_json_with_raw_payload(raw)) == envelope

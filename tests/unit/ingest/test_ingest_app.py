@@ -57,6 +57,20 @@ def test_shopify_valid_webhook_queued_with_envelope_and_attributes(aws: AwsFakes
     assert attributes == {"source": "shopify", "topic": "orders/paid", "event_id": "wh-42"}
 
 
+def test_shopify_body_queued_verbatim_inside_the_envelope(aws: AwsFakes) -> None:
+    raw = b'{"id": 7,  "name": "#1042", "note": "Zo\\u00eb", "total_price": "59.90"}'
+    invoke(shopify_event(raw, base64_body=True))
+    [message] = aws.messages()
+    assert raw.decode() in message["Body"]
+    assert parse_queue_message(message["Body"]).payload == json.loads(raw)
+
+
+def test_shopify_utf16_body_queued_with_the_same_payload(aws: AwsFakes) -> None:
+    raw = json.dumps(ORDER).encode("utf-16")
+    assert invoke(shopify_event(raw, base64_body=True))["statusCode"] == 200
+    assert queued(aws)[0].payload == ORDER
+
+
 def test_shopify_envelope_keeps_the_headers_that_matter(aws: AwsFakes) -> None:
     invoke(shopify_event(ORDER, extra_headers={"x-shopify-name": "nomi", "x-request-id": "zzz"}))
     [envelope] = queued(aws)
