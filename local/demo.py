@@ -24,8 +24,9 @@ import httpx
 from local.aws import LOCAL_CREDENTIALS
 from local.env import LocalSettings
 from local.events_io import EventFile, Signer, list_event_files, send_http, send_queue, unsendable_files
-from local.report import EventLog, mask_email, mask_phone, mask_text, table
+from local.report import EventLog, table
 from local.stack import STATE_DIR, LocalStack, QueueStatus, StackInfo, read_state
+from nomi_client.masking import mask_email, mask_phone, mask_text
 
 SETTLE_TIMEOUT_SECONDS = 20.0
 _POLL_SECONDS = 0.02

@@ -7,34 +7,13 @@ no phone, no email, no secret (anything that could hold one is masked or left ou
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-
-
-def mask_phone(phone: str) -> str:
-    """+15555550123 → +1•••••••0123: enough to tell two numbers apart, not enough to call one."""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 6:
-        return "•••"
-    prefix = "+" if phone.strip().startswith("+") else ""
-    return f"{prefix}{digits[:1]}{'•' * (len(digits) - 5)}{digits[-4:]}"
-
-
-def mask_email(email: str) -> str:
-    """jane.doe@example.com → j•••@example.com."""
-    return _EMAIL.sub(lambda m: f"{m.group(1)}•••@{m.group(2)}", email)
-
-
-def mask_text(text: str) -> str:
-    """Mask every email address and phone-like number inside free text."""
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
+from nomi_client.masking import mask_text
 
 
 def short(identifier: str | None, width: int = 18) -> str:

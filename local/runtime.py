@@ -112,6 +112,14 @@ def _is_under(path: str, roots: Iterable[str]) -> bool:
     return any(path == root or path.startswith(root + os.sep) for root in roots)
 
 
+def _forget_cached_secret_providers() -> None:
+    """A cold start has no cached secrets: Powertools keeps its providers module-global, each bound to
+    the AWS endpoint that was current when it was first used (another stack's moto, a test's mock)."""
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    DEFAULT_PROVIDERS.clear()
+
+
 class FunctionRuntime:
     """Imports the template's functions into this process and restores the process afterwards."""
 
@@ -155,6 +163,7 @@ class FunctionRuntime:
         for name, module in list(sys.modules.items()):
             if any(_is_under(path, [root]) for path in _module_paths(module)):
                 self._saved_modules[name] = sys.modules.pop(name)
+        _forget_cached_secret_providers()
 
     def _add_path(self, directory: Path) -> None:
         entry = str(directory.resolve())

@@ -1,4 +1,4 @@
-"""Masking for logs, and the processor's metrics (names and dimensions in one place).
+"""The processor's metrics: names and dimensions in one place.
 
 Records run on threads and Powertools Metrics keeps one shared metric set, so threads only count
 (`BatchStats`, locked) and the handler's thread emits the metrics once per batch.
@@ -6,12 +6,10 @@ Records run on threads and Powertools Metrics keeps one shared metric set, so th
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from typing import Any
 
-from nomi_client.phones import mask_phone
 from processor.execute import CallCounter
 
 NAMESPACE = "NomiGateway"
@@ -21,32 +19,6 @@ METRIC_RECORDS = "Records"  # dimension: result (succeeded, dead_lettered, retri
 METRIC_NOMI_CALLS = "NomiCalls"  # dimension: endpoint
 METRIC_NOMI_ERRORS = "NomiErrors"  # dimensions: endpoint, error
 METRIC_SKIPS = "Skips"  # dimension: reason
-
-_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
-_EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]+")
-
-
-def mask_email(email: str) -> str:
-    """`j***@example.com`: enough to tell two addresses apart in a log, not to write to one."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def mask_text(text: str) -> str:
-    """The text with every phone number and email address in it masked."""
-    text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
-
-
-def mask(value: Any) -> Any:
-    """A JSON-like value with every string masked (for outcome dicts before they are logged)."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {k: mask(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask(v) for v in value]
-    return value
 
 
 class BatchStats(CallCounter):

@@ -24,11 +24,12 @@ from pydantic import ValidationError
 
 from gateway_events import Envelope, EnvelopeError, parse_queue_message
 from nomi_client import errors as nomi_errors
+from nomi_client.masking import mask, mask_text
 from processor.checkpoints import CheckpointStore
 from processor.dlq import DeadLetter, DeadLetterSender
 from processor.errors import PermanentEventError, TransientEventError
 from processor.execute import Executor
-from processor.observability import BatchStats, mask, mask_text
+from processor.observability import BatchStats
 from processor.plan import contact_phone, plan
 
 BACKOFF_BASE_SECONDS = 30
@@ -260,6 +261,9 @@ def is_permanent(exc: BaseException) -> bool:
     if isinstance(exc, TransientEventError):
         return False
     if isinstance(exc, EnvelopeError | PermanentEventError | ValidationError | nomi_errors.PhoneNumberError):
+        return True
+    if isinstance(exc, RecursionError):
+        # JSON nested deeper than the interpreter's recursion limit: the same body fails every time.
         return True
     if isinstance(exc, (*_CONFIGURATION_ERRORS, nomi_errors.AmbiguousSendError)):
         return False

@@ -68,9 +68,7 @@ DEFAULT_TAGS: dict[str, list[str]] = {
     "canonical": [],
 }
 
-DEFAULT_SHIPPED_TEMPLATE = (
-    "Hi [first_name], your order [order_id] has shipped. Track it: [tracking_url]"
-)
+DEFAULT_SHIPPED_TEMPLATE = "Hi [first_name], your order [order_id] has shipped. Track it: [tracking_url]"
 
 _Tag = Annotated[str, Field(min_length=1, max_length=64)]
 

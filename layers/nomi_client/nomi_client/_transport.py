@@ -43,7 +43,7 @@ from nomi_client.errors import (
     TransportError,
     ValidationError,
 )
-from nomi_client.phones import mask_phone
+from nomi_client.masking import mask_text as mask_personal_data
 
 logger = logging.getLogger("nomi_client")
 
@@ -62,28 +62,6 @@ _BEFORE_SEND_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
 )
-
-
-_EMAIL_IN_TEXT = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_PHONE_IN_TEXT = re.compile(r"\+?\d[\d ().-]{5,}\d")
-_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def mask_personal_data(text: str) -> str:
-    """`text` with emails (`j***@example.com`) and phone numbers (`+1*******123`) masked.
-
-    NOMI's error messages may echo what was sent; they become exception texts, which get logged.
-    """
-    text = _EMAIL_IN_TEXT.sub(r"\1***\2", text)
-
-    def mask(match: re.Match[str]) -> str:
-        found = match.group()
-        digits = re.sub(r"\D", "", found)
-        if not 7 <= len(digits) <= 15 or _DATE_LIKE.match(found):
-            return found
-        return mask_phone(("+" if found.startswith("+") else "") + digits)
-
-    return _PHONE_IN_TEXT.sub(mask, text)
 
 
 def redact(text: str, secret: str | None = None) -> str:

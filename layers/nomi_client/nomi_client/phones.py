@@ -14,7 +14,7 @@ import phonenumbers
 
 from nomi_client.errors import PhoneNumberError
 
-__all__ = ["PhoneNumberError", "mask_phone", "normalize_phone"]
+__all__ = ["PhoneNumberError", "normalize_phone"]
 
 _MAX_RAW_LENGTH = 64
 
@@ -42,13 +42,6 @@ def normalize_phone(raw: str, *, default_region: str = "US") -> str:
             f"invalid phone number for country code +{parsed.country_code} ({_describe_reason(reason)})"
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_phone(phone: str) -> str:
-    """`+15555550123` → `+1*******123`: enough to correlate log lines, not enough to identify."""
-    if len(phone) <= 5:
-        return "*" * len(phone)
-    return phone[:2] + "*" * (len(phone) - 5) + phone[-3:]
 
 
 def _describe_parse_error(exc: phonenumbers.NumberParseException) -> str:

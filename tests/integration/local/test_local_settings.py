@@ -12,7 +12,7 @@ from local.env import (
     function_environment,
     secret_values,
 )
-from local.report import describe_message, mask_email, mask_phone, mask_text
+from local.report import describe_message
 from local.template import load_template
 
 STANDIN = Path(__file__).parent / "standin" / "template.yaml"
@@ -57,20 +57,6 @@ def test_function_environment_points_nomi_at_the_local_target():
     assert env["NOMI_API_URL"] == "http://127.0.0.1:1"
     assert env["QUEUE_URL"] == "ref:EventQueue"
     assert "OPTIONAL" not in env
-
-
-def test_mask_phone_keeps_country_digit_and_last_four():
-    assert mask_phone("+14155550199") == "+1••••••0199"
-
-
-def test_mask_email_keeps_first_letter_and_domain():
-    assert mask_email("grace.hopper@example.com") == "g•••@example.com"
-
-
-def test_mask_text_masks_phones_and_emails_inside_text():
-    text = mask_text("call +1 415 555 0199 or write grace@example.com")
-    assert "555 0199" not in text
-    assert "grace@" not in text
 
 
 def test_describe_message_uses_the_ingest_attributes():

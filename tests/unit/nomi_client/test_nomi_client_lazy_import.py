@@ -10,7 +10,7 @@ LAYER = Path(__file__).resolve().parents[3] / "layers" / "nomi_client"
 
 
 def run_fresh(code: str) -> str:
-    result = subprocess.run(  # noqa: S603 - fixed interpreter and code
+    result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,

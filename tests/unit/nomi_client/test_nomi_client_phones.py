@@ -7,7 +7,7 @@ from nomi_fake import FakeNomi, form_dict, ok
 
 from nomi_client import NomiClient
 from nomi_client.errors import NomiError
-from nomi_client.phones import PhoneNumberError, mask_phone, normalize_phone
+from nomi_client.phones import PhoneNumberError, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,3 @@ def test_client_default_region_applies_to_national_numbers(make_client, fake: Fa
     make_client(default_region="GB").send_message(phone="020 7946 0958", message="hi")
 
     assert form_dict(fake.requests[0])["phone"] == "+442079460958"
-
-
-def test_mask_phone_keeps_country_prefix_and_last_three_digits() -> None:
-    assert mask_phone("+15555550123") == "+1*******123"

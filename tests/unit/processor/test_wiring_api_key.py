@@ -1,26 +1,11 @@
-"""Masking before logging, and where the NOMI key comes from."""
+"""Where the NOMI key comes from."""
 
 from __future__ import annotations
 
 import boto3
 from moto import mock_aws
 
-from processor.observability import mask, mask_email, mask_text
 from processor.wiring import nomi_api_key
-
-
-def test_mask_text_masks_phones_and_emails_inside_keys():
-    text = mask_text("consent:+15555550100:sms and ada.l@example.com")
-    assert text == "consent:+1*******100:sms and a***@example.com"
-
-
-def test_mask_walks_nested_outcomes():
-    masked = mask({"steps": [{"key": "contact:+442079460958"}], "calls": 2})
-    assert masked == {"steps": [{"key": "contact:+4********958"}], "calls": 2}
-
-
-def test_mask_email_without_domain_hides_all():
-    assert mask_email("nobody") == "***"
 
 
 def test_nomi_api_key_from_env_when_no_secret_name(monkeypatch):
