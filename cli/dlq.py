@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from cli.common import CliError, local_stack_info, stack_output, stack_outputs
+
 ERROR_ATTRIBUTES = ("error_reason", "error_type", "failed_at")
 _EMPTY_ROUNDS = 3  # SQS samples servers: an empty answer does not prove the queue is empty
 _HOLD_SECONDS = 60  # how long a listing may hold messages if it dies before handing them back
 
 
-class DlqError(RuntimeError):
+class DlqError(CliError):
     """The DLQ tool cannot do what was asked (queue not configured, message not found)."""
 
 
@@ -158,6 +160,8 @@ def add_parser(subparsers: Any) -> None:
     dlq.add_argument(
         "--endpoint-url", default=None, help="SQS endpoint (moto/local; default: AWS_ENDPOINT_URL)"
     )
+    dlq.add_argument("--stack", default=None, help="a deployed stack's name: its queue URLs from its outputs")
+    dlq.add_argument("--local", action="store_true", help="the local stack started by `make run`")
     actions = dlq.add_subparsers(dest="dlq_command", required=True)
     listing = actions.add_parser("list", help="list DLQ messages with their failure reasons")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -176,10 +180,11 @@ def run(args: Any, *, sqs: Any = None, out: TextIO | None = None) -> int:
     import sys
 
     out = out or sys.stdout
-    dlq_url = args.dlq_url or os.getenv("DLQ_URL")
+    found_dlq, found_queue, endpoint_url = _stack_urls(args)
+    dlq_url = args.dlq_url or found_dlq or os.getenv("DLQ_URL")
     if not dlq_url:
-        raise DlqError("no DLQ: pass --dlq-url or set DLQ_URL")
-    sqs = sqs or sqs_client(args.endpoint_url)
+        raise DlqError("no DLQ: pass --dlq-url, --stack or --local, or set DLQ_URL")
+    sqs = sqs or sqs_client(endpoint_url)
     if args.dlq_command == "list":
         messages = peek(sqs, dlq_url, limit=args.limit)
         _print_list(messages, out, as_json=args.json)
@@ -189,7 +194,7 @@ def run(args: Any, *, sqs: Any = None, out: TextIO | None = None) -> int:
         shown = {**message.summary(), "attributes": message.attributes, "body": _maybe_json(message.body)}
         out.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
         return 0
-    queue_url = args.queue_url or os.getenv("QUEUE_URL")
+    queue_url = args.queue_url or found_queue or os.getenv("QUEUE_URL")
     if not queue_url:
         raise DlqError("no main queue: pass --queue-url or set QUEUE_URL")
     if not args.all and not args.message_ids:
@@ -203,6 +208,21 @@ def run(args: Any, *, sqs: Any = None, out: TextIO | None = None) -> int:
         out.write(f"not found {message_id}\n")
     out.write(f"{len(moved)} message(s) redriven\n")
     return 1 if missing else 0
+
+
+def _stack_urls(args: Any) -> tuple[str | None, str | None, str | None]:
+    """The DLQ URL, the main queue URL and the AWS endpoint of `--stack` or `--local` (else Nones)."""
+    if getattr(args, "stack", None):
+        outputs = stack_outputs(args.stack, endpoint_url=args.endpoint_url)
+        return (
+            stack_output(outputs, "EventDeadLetterQueueUrl", args.stack),
+            outputs.get("EventQueueUrl"),
+            args.endpoint_url,
+        )
+    if getattr(args, "local", False):
+        info = local_stack_info()
+        return info.get("dlq_url"), info.get("queue_url"), args.endpoint_url or info.get("aws_endpoint_url")
+    return None, None, args.endpoint_url
 
 
 def _print_list(messages: list[DeadMessage], out: TextIO, *, as_json: bool) -> None:

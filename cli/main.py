@@ -1,4 +1,10 @@
-"""`nomi-gateway` entry point: one argparse parser; each tool module registers its subcommand."""
+"""`nomi-gateway` entry point: one argparse parser; each tool module registers its subcommand.
+
+nomi-gateway send   a signed test event to a deployed or local gateway
+nomi-gateway tail   what became of each event (the processor's outcomes)
+nomi-gateway dlq    list, show and redrive dead-lettered messages
+nomi-gateway check  the NOMI API key and balance
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import dlq
+from cli import check, dlq, send, tail
+from cli.common import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nomi-gateway", description="Operate the nomi-gateway.")
     subcommands = parser.add_subparsers(dest="command", required=True)
+    send.add_parser(subcommands)
+    tail.add_parser(subcommands)
     dlq.add_parser(subcommands)
+    check.add_parser(subcommands)
     return parser
 
 
@@ -21,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except dlq.DlqError as exc:
+    except CliError as exc:
         print(f"nomi-gateway: {exc}", file=sys.stderr)
         return 2
 
