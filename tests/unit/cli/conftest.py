@@ -1,27 +1,10 @@
-"""Fixtures for the operator CLI: AWS credentials for moto, and a clean environment of secrets."""
+"""Every CLI test runs with fake AWS credentials and no secrets or endpoints from the environment."""
 
 from __future__ import annotations
 
 import pytest
 
-AWS_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
-
 
 @pytest.fixture(autouse=True)
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake AWS credentials, and none of the variables the CLI reads secrets or endpoints from."""
-    for name, value in AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    for name in (
-        "SHOPIFY_WEBHOOK_SECRETS",
-        "STRIPE_WEBHOOK_SECRETS",
-        "NOMI_API_KEY",
-        "NOMI_API_URL",
-        "AWS_ENDPOINT_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
+def _isolated_cli_env(cli_env: None) -> None:
+    return cli_env
