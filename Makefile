@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed-stamp
 # The SAM CLI pins its own boto3/pydantic: it lives in a venv of its own so the tests run on ours.
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+# checkov pins an old boto3 too: its own venv, which the infrastructure test finds.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
 
 PORT ?= 3000
@@ -30,7 +33,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install everything the tests and tools need
 
-test: $(STAMP) ## run every test
+test: $(STAMP) $(CHECKOV) ## run every test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff check and format check
@@ -62,6 +65,11 @@ bench: $(STAMP) ## benchmarks against their floors: prints a table, writes bench
 chaos: $(STAMP) ## 5,000 mixed events through the local stack under NOMI and SQS faults; prints the accounting
 	$(BIN)/python -m chaos $(ARGS)
 
+$(CHECKOV):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q checkov
+
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
@@ -75,4 +83,4 @@ build: $(SAM) ## sam build for arm64 python3.13 without containers (needs python
 	PATH=$(dir $(PY313)):$$PATH AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) build --build-dir .aws-sam/build
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .ruff_cache .aws-sam .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache .aws-sam .hypothesis

@@ -248,7 +248,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     """json.loads, and nothing more: the processor owns the payload's shape."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than Python's recursion limit is bad input, not a crash.
         raise MalformedRequestError("body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise MalformedRequestError("body is not a JSON object")

@@ -89,7 +89,13 @@ def _tag_list(value: object) -> object:
     return tags
 
 
-_Optional = Annotated[str | None, BeforeValidator(_blank_to_none)]
+# The length limit must sit on the str, not on `str | None`: there pydantic raises TypeError (a 500)
+# for an explicit JSON null instead of accepting it as absent.
+_Str32 = Annotated[Annotated[str, Field(max_length=32)] | None, BeforeValidator(_blank_to_none)]
+_Str100 = Annotated[Annotated[str, Field(max_length=100)] | None, BeforeValidator(_blank_to_none)]
+_Str254 = Annotated[Annotated[str, Field(max_length=254)] | None, BeforeValidator(_blank_to_none)]
+_Str1000 = Annotated[Annotated[str, Field(max_length=1000)] | None, BeforeValidator(_blank_to_none)]
+_Str2048 = Annotated[Annotated[str, Field(max_length=2048)] | None, BeforeValidator(_blank_to_none)]
 _Checkbox = Annotated[bool, BeforeValidator(_checkbox)]
 
 
@@ -98,20 +104,20 @@ class SignupForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: Annotated[_Optional, Field(max_length=32)] = None
-    email: Annotated[_Optional, Field(max_length=254)] = None
-    first_name: Annotated[_Optional, Field(max_length=100)] = None
-    last_name: Annotated[_Optional, Field(max_length=100)] = None
+    phone: _Str32 = None
+    email: _Str254 = None
+    first_name: _Str100 = None
+    last_name: _Str100 = None
     sms_consent: _Checkbox = False
     email_consent: _Checkbox = False
-    consent_text: Annotated[_Optional, Field(max_length=1000)] = None
+    consent_text: _Str1000 = None
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], BeforeValidator(_tag_list)] = (
         Field(default_factory=list, max_length=MAX_TAGS)
     )
     custom_fields: dict[str, Annotated[str, Field(max_length=500)]] = Field(
         default_factory=dict, max_length=MAX_CUSTOM_FIELDS
     )
-    page_url: Annotated[_Optional, Field(max_length=2048)] = None
+    page_url: _Str2048 = None
 
     @field_validator("phone")
     @classmethod
@@ -167,7 +173,8 @@ def parse_body(body: bytes, content_type: str | None) -> dict[str, Any]:
 def _parse_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than Python's recursion limit is bad input, not a crash.
         raise SignupBodyError("body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise SignupBodyError("body must be a JSON object")

@@ -12,17 +12,19 @@ attempt uses `send_message_safely(attempted_since=...)`, which looks the message
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from gateway_events.canonical import ConsentEvidence
-from nomi_client.errors import CoolingOffError, NomiAPIError
+from nomi_client.errors import AmbiguousSendError, CoolingOffError, NomiAPIError, NotFoundError
 from nomi_client.models import ConsentInput
 from processor.checkpoints import Checkpoint, CheckpointStore, StepDoneError
+from processor.errors import TransientEventError
 from processor.plan import (
     ApplyConsent,
     Plan,
@@ -37,6 +39,11 @@ from processor.plan import (
 # Consent statuses of a contact created moments ago that still allow transactional SMS (a brand-new
 # contact has had no chance to text STOP; no consent at all means transactional-only).
 _TRANSACTIONAL_OK = {None, "subscribed", "transactional_only"}
+_TOKEN = re.compile(r"\[([A-Za-z0-9_]+)\]")
+_STANDARD_TOKENS = ("name", "first_name", "last_name", "st", "state", "link")
+# An "existing" contact created this recently may be our own create, retried after NOMI applied it
+# (with its consent) but the answer was lost; covers SQS's retries of one event (Lambda max 15 min).
+OWN_CREATE_WINDOW = timedelta(minutes=15)
 
 
 class Observer(Protocol):
@@ -119,6 +126,9 @@ class _Contact:
     sms_status: str | None = None
     unsubscribed_at: datetime | None = None
     consent_done: set[str] = field(default_factory=set)
+    attached: set[str] = field(default_factory=set)
+    """Channels whose consent rode on a contacts/create that answered "existing contact": that answer
+    may come from a retry of our own create that did apply them, so NOMI's log is checked first."""
 
 
 class _NullObserver:
@@ -237,6 +247,7 @@ class _Run:
         if self.claim(step) is False:
             return
         attach = self.consents_to_attach()
+        started = self.clock()
         try:
             contact = self.call(
                 "contacts/create",
@@ -256,6 +267,8 @@ class _Run:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
         self.learn_contact(contact)
+        if not self.contact.new and _created_since(contact, started - OWN_CREATE_WINDOW):
+            self.contact.attached.update(attach)
         if self.contact.new:
             # NOMI applied the consent fields because this call created the contact.
             for channel, consent_step in attach.items():
@@ -317,7 +330,13 @@ class _Run:
         if self.contact.contact_id is None:
             self.skip_step(step, "no_contact_id", "contacts/create returned no contact id")
             return
-        if self.claim(step) is False:
+        previous = self.claim(step)
+        if previous is False:
+            return
+        if (isinstance(previous, Checkpoint) or step.channel in self.contact.attached) and self.on_record(
+            step
+        ):
+            self.complete(step, {"via": "already recorded"})
             return
         try:
             self.call(
@@ -337,10 +356,34 @@ class _Run:
             self.observer.skip("cooling_off")
             self.complete(step, {"cooling_off_hours": exc.hours_remaining}, status="cooling_off")
             return
+        except AmbiguousSendError:
+            # NOMI may have recorded it: look before anyone records it again; keep the claim so that
+            # a retry of this event looks too.
+            if self.on_record(step):
+                self.complete(step, {"via": "already recorded"})
+                return
+            raise
         except BaseException:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
         self.complete(step, {"via": "contacts/consent"})
+
+    def on_record(self, step: ApplyConsent) -> bool:
+        """Whether NOMI's consent log already holds this fact (same channel, status and time)."""
+        history = self.call(
+            "contacts/consent/history",
+            self.client.get_consent_history,
+            self.contact.contact_id,
+            channel=step.channel,
+        )
+        wanted = step.evidence.timestamp
+        # NOMI keeps consent times to the second; the evidence may carry microseconds.
+        return any(
+            event.channel == step.channel
+            and event.status == step.evidence.status
+            and abs((event.event_timestamp - wanted).total_seconds()) < 1
+            for event in history.consent_events
+        )
 
     def unsubscribe(self, step: Unsubscribe) -> None:
         fresh = [
@@ -355,6 +398,11 @@ class _Run:
         target = {"phone": step.phone} if step.phone else {"email": step.email}
         try:
             self.call("contacts/unsubscribe", self.client.unsubscribe, type=kind, **target)
+        except NotFoundError as exc:
+            # Events arrive out of order: the event creating this contact may still be in flight.
+            # Retry with SQS's growing delay; a person never created ends in the DLQ with this reason.
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise TransientEventError("NOMI has no contact to unsubscribe yet; retrying") from exc
         except BaseException:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
@@ -380,6 +428,7 @@ class _Run:
                 media_url=step.media_url,
                 number_id=step.number_id,
                 attempted_since=attempted_since,
+                expected=self.expected_text(step),
                 **target,
             )
         except NomiAPIError as exc:
@@ -389,6 +438,20 @@ class _Run:
             raise
         status = getattr(sent, "status", "sent")
         self.complete(step, {"status": status, "attempts": getattr(sent, "attempts", 1)})
+
+    def expected_text(self, step: SendTransactional) -> str:
+        """The template with the token values this plan sets filled in (names, custom variables): what
+        to look for in NOMI's log, so that another SMS of the same template is not taken for this one."""
+        values: dict[str, str] = {}
+        for other in self.plan.steps:
+            if isinstance(other, UpsertContact):
+                values.update(other.custom_variables)
+        # NOMI's own tokens win over custom variables of the same name; fill them only from the step.
+        for token in _STANDARD_TOKENS:
+            values.pop(token, None)
+        values.update({"first_name": step.first_name or "", "last_name": step.last_name or ""})
+        values = {k: v for k, v in values.items() if v}
+        return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), step.message)
 
     def may_receive_transactional(self, step: SendTransactional) -> bool:
         if self.contact.new and self.contact.sms_status in _TRANSACTIONAL_OK:
@@ -411,6 +474,12 @@ class _Run:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
         self.complete(step)
+
+
+def _created_since(contact: Any, moment: datetime) -> bool:
+    """Whether NOMI created the contact at or after `moment` (unknown creation time: no)."""
+    created = getattr(contact, "created_at", None)
+    return created is not None and created >= moment
 
 
 def _consent_input(step: ApplyConsent | None) -> ConsentInput | None:

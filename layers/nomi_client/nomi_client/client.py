@@ -308,7 +308,12 @@ class NomiClient:
         ip_address: str | None = None,
         user_agent: str | None = None,
     ) -> ConsentEvent:
-        """POST /contacts/{id}/consent (JSON). May raise CoolingOffError (422, `hours_remaining`)."""
+        """POST /contacts/{id}/consent (JSON). May raise CoolingOffError (422, `hours_remaining`).
+
+        Not retried once the request may have gone out: NOMI appends every call to the consent log, so
+        a blind retry after a 5xx or a timeout could record the same fact twice. Such an unknown
+        outcome raises `AmbiguousSendError`; check `get_consent_history` before recording again.
+        """
         body: dict[str, Any] = {
             "channel": channel,
             "status": status,
@@ -317,7 +322,9 @@ class NomiClient:
         }
         optional = {"consent_text": consent_text, "ip_address": ip_address, "user_agent": user_agent}
         body.update({k: v for k, v in optional.items() if v is not None})
-        data = self._transport.request("POST", f"/contacts/{contact_id}/consent", json_body=body)
+        data = self._transport.request(
+            "POST", f"/contacts/{contact_id}/consent", json_body=body, idempotent=False
+        )
         return ConsentEvent.model_validate(data)
 
     @_validate
@@ -433,8 +440,13 @@ class NomiClient:
         media_url: str | None = None,
         promo_url: str | None = None,
         attempted_since: AwareDatetime | None = None,
+        expected: str | None = None,
     ) -> SendOutcome:
         """Send at most once as far as NOMI's message log can tell.
+
+        `expected` is what to look for in the log instead of `message`: the template with the token
+        values the caller knows filled in. Without it, two sends of one template to one contact (two
+        parcels of an order) look alike, and the second could be taken for the first.
 
         If `attempted_since` is given (a checkpoint recorded an attempt that may have gone out), or a
         send ends in `AmbiguousSendError`, look the contact's messages up (`message_was_sent`) and
@@ -445,7 +457,7 @@ class NomiClient:
         """
         _require_one("send_message_safely", contact_id=contact_id, phone=phone)
         phone = self._phone(phone)
-        check = dict(contact_id=contact_id, phone=phone, message=message)
+        check = dict(contact_id=contact_id, phone=phone, message=expected or message)
         if attempted_since is not None and self.message_was_sent(**check, since=attempted_since):
             return SendOutcome(status="already_sent", attempts=0)
         sends = 0
@@ -453,7 +465,9 @@ class NomiClient:
             sends += 1
             try:
                 self.send_message(
-                    **check,
+                    contact_id=contact_id,
+                    phone=phone,
+                    message=message,
                     first_name=first_name,
                     last_name=last_name,
                     tags=tags,

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from nomi_client.errors import CoolingOffError
+from nomi_client.errors import CoolingOffError, NotFoundError
 from nomi_client.models import ChannelStatus, ConsentStatus, Contact, SendOutcome
 from processor.checkpoints import InMemoryCheckpoints
 from processor.dlq import InMemoryDeadLetters
@@ -27,7 +27,9 @@ QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:events"
 class FakeNomi:
     """The NomiClient methods the executor calls, over a tiny model of NOMI's state."""
 
-    def __init__(self, *, delay: float = 0.0) -> None:
+    def __init__(self, *, delay: float = 0.0, unknown_unsubscribe_404: bool = False) -> None:
+        # NOMI's answer to unsubscribing an unknown contact is undocumented; the sandbox answers 404.
+        self.unknown_unsubscribe_404 = unknown_unsubscribe_404
         self.contacts: dict[str, dict[str, Any]] = {}
         self.consent_log: list[dict[str, Any]] = []
         self.unsubscribes: list[dict[str, Any]] = []
@@ -158,6 +160,10 @@ class FakeNomi:
         self._enter("unsubscribe")
         self.unsubscribes.append({"phone": phone, "email": email, "type": type})
         contact = self.contacts.get(phone or "")
+        known = contact is not None or any(c.get("email") == email for c in self.contacts.values() if email)
+        if self.unknown_unsubscribe_404 and not known:
+            self._leave("unsubscribe")
+            raise NotFoundError("Contact not found.", status_code=404)
         if contact is not None and type in ("sms", "both"):
             contact["sms_status"] = "unsubscribed"
             contact["unsubscribed_at"] = NOW.isoformat()

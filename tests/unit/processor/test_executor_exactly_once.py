@@ -158,6 +158,23 @@ def test_unsubscribe_is_one_call_without_lookup():
     assert nomi.unsubscribes[0]["type"] == "sms"
 
 
+def test_unsubscribe_of_contact_unknown_to_nomi_is_retried_not_dead_lettered():
+    worker = make_worker(FakeNomi(unknown_unsubscribe_404=True))
+    with pytest.raises(TransientEventError, match="no contact to unsubscribe yet"):
+        _handle(worker, _consent_change("c-1", "unsubscribed", "2026-11-20T10:00:00+00:00"))
+
+
+def test_unsubscribe_retried_after_the_contact_appears_is_applied():
+    nomi, store = FakeNomi(unknown_unsubscribe_404=True), InMemoryCheckpoints()
+    worker = make_worker(nomi, checkpoints=store)
+    event = _consent_change("c-1", "unsubscribed", "2026-11-20T10:00:00+00:00")
+    with pytest.raises(TransientEventError):
+        _handle(worker, event)
+    _existing(nomi)
+    _handle(worker, event)
+    assert nomi.calls == ["unsubscribe", "unsubscribe"]
+
+
 def test_out_of_order_consent_newest_wins():
     nomi, store = FakeNomi(), InMemoryCheckpoints()
     _existing(nomi)
