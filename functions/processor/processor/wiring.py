@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints
+from processor.deadline import Deadline
 from processor.dlq import DeadLetter, SqsDeadLetters
 from processor.record import RecordDeps, RecordProcessor
 
@@ -31,7 +32,9 @@ def nomi_api_key() -> str | None:
     return os.getenv("NOMI_API_KEY") or None
 
 
-def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordProcessor:
+def build_record_processor(
+    *, logger: Any, idempotency_config: Any, deadline: Deadline | None = None
+) -> RecordProcessor:
     """Everything a record needs, from the environment documented in contracts §4."""
     import boto3
 
@@ -44,6 +47,7 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
         api_key=nomi_api_key(),
         base_url=os.getenv("NOMI_API_URL") or None,
         default_region=settings.default_phone_region,
+        time_left=deadline.seconds_left if deadline is not None else None,
     )
     table = os.getenv("IDEMPOTENCY_TABLE")
     dlq_url = os.getenv("DLQ_URL")
@@ -56,6 +60,7 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
         s3=boto3.client("s3"),
         sqs=boto3.client("sqs"),
         logger=logger,
+        deadline=deadline,
     )
     worker = RecordProcessor(deps)
     if table:
