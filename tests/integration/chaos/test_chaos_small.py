@@ -5,7 +5,9 @@ this process, faults injected at the sandbox and at the front door's SQS client.
   event applied exactly once or in the DLQ with its reason, none lost; after the redrive, all applied;
 - every event delivered three times (two at once, one three simulated hours later) → one effect each;
 - consent events delivered out of order → the newest wins;
-- a timeout, a 500 or a reset after NOMI already sent the SMS → no second SMS.
+- a timeout, a 500 or a reset after NOMI already sent the SMS → no second SMS;
+- NOMI down for longer than the old retry window (compressed: every event delivered more times than
+  the old MaxReceiveCount) → nothing in the DLQ, every event applied once when NOMI is back.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from chaos.accounting import count_nomi
-from chaos.harness import ChaosHarness, ChaosSettings
+from chaos.harness import OLD_MAX_RECEIVE_COUNT, ChaosHarness, ChaosReport, ChaosSettings
 from chaos.workload import STORIES, Workload
 from sandbox import FaultConfig
 
@@ -27,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def harness():
-    settings = ChaosSettings(events=150, duplicate_share=0.3, settle_timeout=90, run_id="t")
+    settings = ChaosSettings(events=150, duplicate_share=0.3, settle_timeout=90, run_id="t", outage_events=0)
     with ChaosHarness(settings, root=ROOT) as running:
         yield running
 
@@ -105,3 +107,19 @@ def test_chaos_failure_after_nomi_sent_the_sms_sends_no_second_sms(harness, kind
     assert faulted
     assert faulted[-1]["effect_applied"] is True
     assert (figures.applied, figures.duplicates) == (1, 0)
+
+
+def test_chaos_nomi_outage_longer_than_the_old_retry_window_loses_nothing(harness):
+    workload = Workload(seed=6, run_id="outage", first_person=4000)
+    events = workload.build(12)
+    harness.seed_campaigns(workload.click_ids)
+    report = ChaosReport(settings=harness.settings)
+    harness.nomi_outage(events, report)
+    outage = report.outage
+    assert report.outage_fewest_receives > OLD_MAX_RECEIVE_COUNT
+    assert (outage.applied, outage.in_dlq, outage.duplicates, outage.lost) == (
+        report.outage_accepted,
+        0,
+        0,
+        0,
+    )
