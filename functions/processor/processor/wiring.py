@@ -31,6 +31,16 @@ def nomi_api_key() -> str | None:
     return os.getenv("NOMI_API_KEY") or None
 
 
+def identity_key() -> bytes | None:
+    """The pseudonym key: Secrets Manager (`IDENTITY_HASH_SECRET_NAME`, cached 5 min), else None."""
+    secret_name = os.getenv("IDENTITY_HASH_SECRET_NAME")
+    if not secret_name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_secret(secret_name, max_age=SECRET_MAX_AGE_SECONDS)).strip().encode()
+
+
 def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordProcessor:
     """Everything a record needs, from the environment documented in contracts §4."""
     import boto3
@@ -40,6 +50,11 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
     from processor.sources import adapt
 
     settings = load_settings()
+    key = identity_key()
+    if key is None:
+        logger.warning("IDENTITY_HASH_SECRET_NAME is not set: stored keys use the development pseudonym key")
+    else:
+        settings = settings.with_identity_key(key)
     client = NomiClient(
         api_key=nomi_api_key(),
         base_url=os.getenv("NOMI_API_URL") or None,
