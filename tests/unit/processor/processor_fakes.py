@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from nomi_client.errors import CoolingOffError, NotFoundError
+from nomi_client.errors import CoolingOffError, NomiAPIError, NotFoundError
 from nomi_client.models import (
     ChannelStatus,
     ConsentHistory,
@@ -84,12 +84,22 @@ class FakeNomi:
 
     # --- NOMI ---
     def create_contact(
-        self, *, phone: str, sms_consent: Any = None, email_consent: Any = None, **fields: Any
+        self,
+        *,
+        phone: str,
+        sms_consent: Any = None,
+        email_consent: Any = None,
+        update: bool = True,
+        **fields: Any,
     ) -> Contact:
         self._enter("create_contact")
         with self._lock:
             existing = self.contacts.get(phone)
             new = existing is None
+            if not new and not update:
+                self.in_flight -= 1
+                # As the sandbox answers update=false for a known phone.
+                raise NomiAPIError("A contact with this phone number already exists.", status_code=409)
             if new:
                 existing = {
                     "contact_id": len(self.contacts) + 1,
