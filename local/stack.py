@@ -108,7 +108,9 @@ class LocalStack:
         self.log = log or EventLog()
         self._visibility_timeout = visibility_timeout
         self._poll_wait_seconds = poll_wait_seconds
-        self._parameter_overrides = dict(parameter_overrides or {})
+        # Local traffic is test traffic (events/, Stripe test keys, Shopify test orders): a deployed
+        # stack skips it by default, the local one acts on it so that the demo shows every effect.
+        self._parameter_overrides = {"ProcessTestEvents": "true", **dict(parameter_overrides or {})}
         self._state_dir = state_dir
         self.template: Template | None = None
         self.aws: AwsEndpoint | None = None

@@ -292,7 +292,7 @@ class _Run:
         attach = self.consents_to_attach()
         started = self.clock()
         try:
-            contact = self.create_contact(step, attach)
+            contact = self.create_contact(step, attach, started)
         except BaseException:
             # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us.
             self.store.release(self.full_key(step), owner=self.owner)
@@ -311,7 +311,7 @@ class _Run:
                 self.contact.consent_done.add(channel)
         self.complete(step, self.contact_result())
 
-    def create_contact(self, step: UpsertContact, attach: dict[str, ApplyConsent]) -> Any:
+    def create_contact(self, step: UpsertContact, attach: dict[str, ApplyConsent], started: datetime) -> Any:
         """contacts/create; for an anonymous upsert (update=false) of a phone NOMI knows, the existing
         contact is left as it is and only looked up (None when NOMI does not find it either)."""
         try:
@@ -337,6 +337,9 @@ class _Run:
             self.contact.contact_id = found.contact_id
             self.contact.unsubscribed_at = found.unsubscribed_at
             self.contact.email = found.email
+            if _created_since(found, started - OWN_CREATE_WINDOW):
+                # Perhaps our own create, applied with its consent before its answer was lost.
+                self.contact.attached.update(attach)
         return None
 
     def consents_to_attach(self) -> dict[str, ApplyConsent]:

@@ -40,8 +40,9 @@ class FakeNomi:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.consent_log: list[dict[str, Any]] = []
         self.unsubscribes: list[dict[str, Any]] = []
-        # NOMI's append-only log as consent history shows it: (phone, channel, status, source), oldest first.
-        self.history: list[tuple[str, str, str, str]] = []
+        # NOMI's append-only log as consent history shows it: (phone, channel, status, source, time),
+        # oldest first.
+        self.history: list[tuple[Any, ...]] = []
         self.messages: list[dict[str, Any]] = []
         self.conversions: list[dict[str, Any]] = []
         self.calls: list[str] = []
@@ -108,6 +109,7 @@ class FakeNomi:
                     "tags": [],
                     "sms_status": None,
                     "unsubscribed_at": None,
+                    "created_at": NOW.isoformat(),
                 }
                 self.contacts[phone] = existing
             for name in ("first_name", "last_name", "email"):
@@ -126,7 +128,9 @@ class FakeNomi:
                 for channel, consent in (("sms", sms_consent), ("email", email_consent)):
                     if consent is not None:
                         self.consent_log.append({"phone": phone, "channel": channel, **consent.model_dump()})
-                        self.history.append((phone, channel, consent.status, consent.source))
+                        self.history.append(
+                            (phone, channel, consent.status, consent.source, consent.timestamp)
+                        )
                         events.append(
                             {"channel": channel, "status": consent.status, "source": consent.source}
                         )
@@ -151,6 +155,7 @@ class FakeNomi:
             phone=phone,
             email=found.get("email"),
             unsubscribed_at=found["unsubscribed_at"],
+            created_at=found.get("created_at"),
         )
 
     def _by_id(self, contact_id: int) -> dict[str, Any]:
@@ -169,7 +174,7 @@ class FakeNomi:
                 hours_remaining=self.cooling_off_hours,
             )
         contact = self._by_id(contact_id)
-        self.history.append((contact["phone"], channel, status, source))
+        self.history.append((contact["phone"], channel, status, source, timestamp))
         self.consent_log.append(
             {
                 "phone": contact["phone"],
@@ -195,7 +200,7 @@ class FakeNomi:
         if contact is not None and type in ("sms", "both"):
             contact["sms_status"] = "unsubscribed"
             contact["unsubscribed_at"] = NOW.isoformat()
-            self.history.append((contact["phone"], "sms", "unsubscribed", "api"))
+            self.history.append((contact["phone"], "sms", "unsubscribed", "api", NOW))
         self._leave("unsubscribe")
 
     def get_consent_history(self, contact_id: int, *, channel: str | None = None) -> ConsentHistory:
@@ -203,8 +208,8 @@ class FakeNomi:
         contact = self._by_id(contact_id)
         mine = [h for h in self.history if h[0] == contact["phone"] and channel in (None, h[1])]
         events = [
-            ConsentHistoryEvent(id=i + 1, channel=c, status=st, source=so, event_timestamp=NOW)
-            for i, (_, c, st, so) in enumerate(mine)
+            ConsentHistoryEvent(id=i + 1, channel=c, status=st, source=so, event_timestamp=at)
+            for i, (_, c, st, so, at) in enumerate(mine)
         ]
         self._leave("get_consent_history")
         return ConsentHistory(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from processor_fakes import NOW, FakeNomi, as_record, canonical_body, envelope_body, make_worker, person
 
-from nomi_client.errors import ValidationError
+from nomi_client.errors import ServerError, ValidationError
 from processor.checkpoints import InMemoryCheckpoints
 from processor.dlq import InMemoryDeadLetters
+from processor.errors import TransientEventError
 from processor.settings import MappingSettings
 
 PHONE = "+15555550100"
@@ -38,7 +40,7 @@ def _existing(nomi, *, email=None, unsubscribed_at=None, sms_status=None, histor
         "sms_status": sms_status,
         "unsubscribed_at": unsubscribed_at,
     }
-    nomi.history.extend((PHONE, "sms", status, source) for status, source in history)
+    nomi.history.extend((PHONE, "sms", status, source, NOW) for status, source in history)
 
 
 def _evidence(status="subscribed", at="2026-11-22T10:00:00+00:00", source="webform", text=TEXT):
@@ -311,6 +313,17 @@ def test_anonymous_signup_email_consent_is_skipped_when_contact_holds_another_em
     result = worker.handle(_signup(email_consent=True))
     assert [e["channel"] for e in nomi.consent_log] == ["sms"]
     assert "email_not_on_contact" in [s["reason"] for s in result["events"][0]["skips"]]
+
+
+def test_anonymous_signup_retried_after_its_create_answer_was_lost_records_consent_once():
+    nomi = FakeNomi()
+    nomi.fail_after["create_contact"] = [ServerError("Server Error", status_code=500)]
+    worker = make_worker(nomi)
+    record = _signup()
+    with pytest.raises(TransientEventError):
+        worker.handle(record)
+    worker.handle(record)  # SQS redelivers: NOMI now answers 409 for the contact it did create
+    assert len(_sms_log(nomi)) == 1
 
 
 def test_anonymous_signup_creates_a_new_contact_with_its_names_and_tags():
