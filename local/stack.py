@@ -108,9 +108,7 @@ class LocalStack:
         self.log = log or EventLog()
         self._visibility_timeout = visibility_timeout
         self._poll_wait_seconds = poll_wait_seconds
-        # Local traffic is test traffic (events/, Stripe test keys, Shopify test orders): a deployed
-        # stack skips it by default, the local one acts on it so that the demo shows every effect.
-        self._parameter_overrides = {"ProcessTestEvents": "true", **dict(parameter_overrides or {})}
+        self._parameter_overrides = dict(parameter_overrides or {})
         self._state_dir = state_dir
         self.template: Template | None = None
         self.aws: AwsEndpoint | None = None
@@ -151,7 +149,7 @@ class LocalStack:
         self.template = load_template(
             self.root / "template.yaml",
             stack_name=self._stack_name,
-            parameter_overrides=self._parameter_overrides,
+            parameter_overrides={**_local_defaults(self.root / "template.yaml"), **self._parameter_overrides},
         )
         self.aws = start_aws(endpoint_url=self.settings.aws_endpoint_url, region=REGION)
         nomi_key = self._start_nomi()
@@ -457,3 +455,13 @@ def read_state(state_dir: Path) -> StackInfo | None:
         return StackInfo.model_validate(json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
+
+
+def _local_defaults(template_path: Path) -> dict[str, str]:
+    """Parameters the local stack sets unlike a deployment, where the template has them.
+
+    Local traffic is test traffic (events/, Stripe test keys, Shopify test orders): a deployed stack
+    skips it by default, the local one acts on it so that the demo shows every effect.
+    """
+    text = template_path.read_text(encoding="utf-8")
+    return {"ProcessTestEvents": "true"} if "\n  ProcessTestEvents:" in text else {}
