@@ -255,6 +255,28 @@ class FakeNomi:
         return SendOutcome(status="sent", attempts=1)
 
 
+def create_idempotency_table(client: Any, name: str = "idem") -> None:
+    """The template's IdempotencyTable on moto: key `id`, sparse `person` index for erasures."""
+    from processor.checkpoints import PERSON_INDEX
+
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "person", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": PERSON_INDEX,
+                "KeySchema": [{"AttributeName": "person", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def envelope_body(
     source: str, topic: str, payload: Any, *, event_id: str = "evt-1", headers: dict[str, str] | None = None
 ) -> str:

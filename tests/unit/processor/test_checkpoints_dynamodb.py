@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from moto import mock_aws
+from processor_fakes import create_idempotency_table
 
 from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints, StepBusyError, StepDoneError
 
@@ -20,12 +21,7 @@ def dynamo_store(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="idem",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(client)
         yield DynamoDBCheckpoints("idem", client=client)
 
 
@@ -94,3 +90,28 @@ def test_dynamodb_checkpoint_items_carry_ttl(dynamo_store):
     dynamo_store.claim("k", owner="a", now=T0, fact=False)
     item = dynamo_store._client.get_item(TableName="idem", Key={"id": {"S": "step#k"}})["Item"]
     assert int(item["expiration"]["N"]) > T0.timestamp()
+
+
+PHONE_KEY = "phone:" + "a" * 64
+EMAIL_KEY = "email:" + "b" * 64
+OTHER_KEY = "phone:" + "c" * 64
+
+
+def test_checkpoint_latest_consent_is_none_until_advanced(store):
+    assert store.latest_consent(PHONE_KEY, "sms") is None
+    store.advance_consent(PHONE_KEY, "sms", T0)
+    assert store.latest_consent(PHONE_KEY, "sms") == T0
+
+
+def test_checkpoint_forget_deletes_only_that_persons_items(store):
+    for key in (f"consent:{PHONE_KEY}:sms:t", f"evt#contact:{EMAIL_KEY}", f"consent:{OTHER_KEY}:sms:t"):
+        store.complete(key, owner="a", result={}, fact=True)
+    store.claim(f"consent:{PHONE_KEY}:email:t2", owner="a", now=T0, fact=True)
+    store.advance_consent(PHONE_KEY, "sms", T0)
+    store.advance_consent(OTHER_KEY, "sms", T0)
+    assert store.forget((PHONE_KEY, EMAIL_KEY)) == 4
+    assert store.get(f"consent:{PHONE_KEY}:sms:t") is None
+    assert store.get(f"consent:{PHONE_KEY}:email:t2") is None
+    assert store.latest_consent(PHONE_KEY, "sms") is None
+    assert store.get(f"consent:{OTHER_KEY}:sms:t").state == "done"
+    assert store.latest_consent(OTHER_KEY, "sms") == T0

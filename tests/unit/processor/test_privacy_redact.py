@@ -14,13 +14,14 @@ from processor_fakes import (
     FakeNomi,
     as_record,
     canonical_body,
+    create_idempotency_table,
     envelope_body,
     make_worker,
     person,
     shipped,
 )
 
-from processor.checkpoints import PERSON_INDEX, DynamoDBCheckpoints
+from processor.checkpoints import DynamoDBCheckpoints
 from processor.dlq import InMemoryDeadLetters
 from processor.settings import MappingSettings
 from processor.wiring import identity_key
@@ -60,22 +61,7 @@ def table(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="idem",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "id", "AttributeType": "S"},
-                {"AttributeName": "person", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": PERSON_INDEX,
-                    "KeySchema": [{"AttributeName": "person", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(client)
         yield client
 
 
