@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
-from processor_fakes import create_idempotency_table
 
 from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints, StepBusyError, StepDoneError
 
@@ -15,14 +12,8 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def dynamo_store(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_idempotency_table(client)
-        yield DynamoDBCheckpoints("idem", client=client)
+def dynamo_store(idempotency_table):
+    return DynamoDBCheckpoints("idem", client=idempotency_table)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])

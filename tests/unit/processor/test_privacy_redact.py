@@ -14,7 +14,6 @@ from processor_fakes import (
     FakeNomi,
     as_record,
     canonical_body,
-    create_idempotency_table,
     envelope_body,
     make_worker,
     person,
@@ -55,14 +54,8 @@ def _upsert(event_id, phone, email):
 
 
 @pytest.fixture
-def table(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_idempotency_table(client)
-        yield client
+def table(idempotency_table):
+    return idempotency_table
 
 
 def _items(client):
