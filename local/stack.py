@@ -31,7 +31,7 @@ from local.observe import RETRY_LATER, attach_tap
 from local.poller import BatchResult, SqsPoller
 from local.report import EventLog, describe_http, describe_message
 from local.runtime import FunctionRuntime, LocalFunction
-from local.template import REGION, RouteSpec, Template, load_template
+from local.template import REGION, RouteSpec, Template, load_template, parse_template_text
 
 STATE_DIR = ".local-stack"
 STATE_FILE = "stack.json"
@@ -463,5 +463,5 @@ def _local_defaults(template_path: Path) -> dict[str, str]:
     Local traffic is test traffic (events/, Stripe test keys, Shopify test orders): a deployed stack
     skips it by default, the local one acts on it so that the demo shows every effect.
     """
-    text = template_path.read_text(encoding="utf-8")
-    return {"ProcessTestEvents": "true"} if "\n  ProcessTestEvents:" in text else {}
+    declared = parse_template_text(template_path.read_text(encoding="utf-8")).get("Parameters") or {}
+    return {"ProcessTestEvents": "true"} if "ProcessTestEvents" in declared else {}
