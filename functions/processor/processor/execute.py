@@ -139,10 +139,9 @@ class _Contact:
     new: bool = False
     sms_status: str | None = None
     unsubscribed_at: datetime | None = None
-    email: str | None = None
-    """The contact's email as NOMI holds it, when known (an anonymous upsert does not change it)."""
-    kept: bool = False
-    """An existing contact that an anonymous upsert left untouched (its email is NOMI's, not ours)."""
+    other_email: bool = False
+    """An existing contact that an anonymous upsert left untouched holds another email than the
+    event's (or none): the event's email consent is not for this contact."""
     consent_done: set[str] = field(default_factory=set)
     attached: set[str] = field(default_factory=set)
     """Channels whose consent rode on a contacts/create that answered "existing contact": that answer
@@ -283,6 +282,7 @@ class _Run:
             self.contact.contact_id = int(checkpoint.result["contact_id"])
             unsubscribed = checkpoint.result.get("unsubscribed_at")
             self.contact.unsubscribed_at = datetime.fromisoformat(unsubscribed) if unsubscribed else None
+            self.contact.other_email = bool(checkpoint.result.get("other_email"))
         if isinstance(step, ApplyConsent):
             self.contact.consent_done.add(step.channel)
 
@@ -332,11 +332,10 @@ class _Run:
             if step.update_existing or exc.status_code != _EXISTS_STATUS:
                 raise
         found = self.call("contacts/lookup", self.client.find_contact, phone=step.phone)
-        self.contact.kept = True
         if found is not None:
             self.contact.contact_id = found.contact_id
             self.contact.unsubscribed_at = found.unsubscribed_at
-            self.contact.email = found.email
+            self.contact.other_email = _normal_email(found.email) != _normal_email(step.email)
             if _created_since(found, started - OWN_CREATE_WINDOW):
                 # Perhaps our own create, applied with its consent before its answer was lost.
                 self.contact.attached.update(attach)
@@ -362,7 +361,6 @@ class _Run:
         self.contact.new = "sms_consent_status" in fields_set or "consent_events" in fields_set
         self.contact.sms_status = getattr(contact, "sms_consent_status", None)
         self.contact.unsubscribed_at = getattr(contact, "unsubscribed_at", None)
-        self.contact.email = getattr(contact, "email", None)
 
     def contact_result(self) -> dict[str, Any]:
         return {
@@ -371,6 +369,7 @@ class _Run:
             "unsubscribed_at": self.contact.unsubscribed_at.isoformat()
             if self.contact.unsubscribed_at
             else None,
+            "other_email": self.contact.other_email,
         }
 
     def apply_consent(self, step: ApplyConsent) -> None:
@@ -440,10 +439,8 @@ class _Run:
         """Why an opt-in for an existing contact must not be recorded, or None when it may be."""
         evidence = step.evidence
         if step.channel == "email":
-            if self.contact.kept and _normal_email(self.contact.email) != step.email:
-                # The untouched contact holds another address: this consent is not for it.
-                return "email_not_on_contact"
-            return None
+            # An untouched contact holding another address: this consent is not for it.
+            return "email_not_on_contact" if self.contact.other_email else None
         unsubscribed_at = self.contact.unsubscribed_at
         if evidence.status not in OPT_IN_STATUSES or unsubscribed_at is None or self.contact.new:
             return None

@@ -315,6 +315,18 @@ def test_anonymous_signup_email_consent_is_skipped_when_contact_holds_another_em
     assert "email_not_on_contact" in [s["reason"] for s in result["events"][0]["skips"]]
 
 
+def test_anonymous_signup_email_consent_stays_skipped_when_retried_after_the_upsert_step():
+    nomi = FakeNomi()
+    _existing(nomi, email="ada@example.com")
+    nomi.fail["record_consent"] = [ServerError("Server Error", status_code=500)]
+    worker = make_worker(nomi)
+    record = _signup(email_consent=True)
+    with pytest.raises(TransientEventError):
+        worker.handle(record)
+    worker.handle(record)  # the upsert step is done: its checkpoint must still say "another email"
+    assert [e["channel"] for e in nomi.consent_log] == ["sms"]
+
+
 def test_anonymous_signup_retried_after_its_create_answer_was_lost_records_consent_once():
     nomi = FakeNomi()
     nomi.fail_after["create_contact"] = [ServerError("Server Error", status_code=500)]
