@@ -52,3 +52,23 @@ def test_sandbox_signup_after_stop_does_not_resubscribe(stack):
     assert _batch(app, _signup("r-2")) == {"batchItemFailures": []}
     events = sandbox.state.consent_events_for(_contact(sandbox).contact_id, "sms")
     assert [e.status for e in events] == ["subscribed", "unsubscribed"]
+
+
+def test_sandbox_redact_unsubscribes_by_phone_and_by_email(stack):
+    app, sandbox = stack
+    _batch(app, _upsert())
+    redact = {
+        "version": 1,
+        "source": "shopify",
+        "event_id": "wh-redact-1",
+        "topic": "customers/redact",
+        "received_at": NOW.isoformat(),
+        "headers": {"x-shopify-triggered-at": NOW.isoformat()},
+        "payload": {"customer": {"id": 7, "phone": "(555) 555-0100", "email": "ZOE@example.com"}},
+    }
+    assert _batch(app, redact) == {"batchItemFailures": []}
+    forms = [
+        r.get("form") or {} for r in sandbox.state.request_log() if r.get("path") == "/contacts/unsubscribe"
+    ]
+    assert [("phone" in f, "email" in f) for f in forms] == [(True, False), (False, True)]
+    assert sandbox.state.consent_status(_contact(sandbox).contact_id, "sms") == "unsubscribed"
