@@ -31,7 +31,7 @@ from local.observe import RETRY_LATER, attach_tap
 from local.poller import BatchResult, SqsPoller
 from local.report import EventLog, describe_http, describe_message
 from local.runtime import FunctionRuntime, LocalFunction
-from local.template import REGION, RouteSpec, Template, load_template
+from local.template import REGION, RouteSpec, Template, load_template, parse_template_text
 
 STATE_DIR = ".local-stack"
 STATE_FILE = "stack.json"
@@ -146,10 +146,12 @@ class LocalStack:
         suffix = new_run_suffix() if external else None
         # On a shared endpoint every run gets its own names: nothing of a previous run is reused.
         self._stack_name = f"{self.settings.stack_name}-{suffix}" if suffix else self.settings.stack_name
+        template_path = self.root / "template.yaml"
+        declared = (parse_template_text(template_path.read_text(encoding="utf-8")).get("Parameters")) or {}
         self.template = load_template(
-            self.root / "template.yaml",
+            template_path,
             stack_name=self._stack_name,
-            parameter_overrides=self._parameter_overrides,
+            parameter_overrides={**self.settings.template_parameters(declared), **self._parameter_overrides},
         )
         self.aws = start_aws(endpoint_url=self.settings.aws_endpoint_url, region=REGION)
         nomi_key = self._start_nomi()
@@ -413,6 +415,13 @@ class LocalStack:
     def _report_exchange(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
         line = f"{exchange.status} in {exchange.duration_ms:.0f} ms · {exchange.request.method} {_path(exchange.request)}"
+        if exchange.status == 403 and _path(exchange.request).startswith("/signup"):
+            origin = dict((k.lower(), v) for k, v in exchange.request.headers).get("origin")
+            line += (
+                f" · origin {origin} is not allowed: add it to SIGNUP_ALLOWED_ORIGINS"
+                if origin
+                else " · no Origin header (browsers always send one; scripts must too)"
+            )
         if exchange.error:
             line += f" · handler error: {exchange.error}"
         self.log.event("answered", line)

@@ -22,6 +22,13 @@ def signing_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "wall_clock", lambda: float(INDEX["stripe_timestamp"] + 1))
 
 
+@pytest.fixture(autouse=True)
+def example_consent_texts(env: pytest.MonkeyPatch) -> None:
+    """The signup events post the example form's consent text, as a configured deployment knows it."""
+    env.setenv("SIGNUP_CONSENT_TEXTS", json.dumps(INDEX["signup_consent_texts"]))
+    app.get_config.cache_clear()
+
+
 @pytest.mark.parametrize("name", HTTP_FILES)
 def test_event_file_answers_expected_status(aws: AwsFakes, name: str) -> None:
     entry = INDEX["files"][name]
