@@ -114,6 +114,7 @@ class LocalStack:
         self.aws: AwsEndpoint | None = None
         self.resources: Resources | None = None
         self.sandbox: Any = None
+        self.captcha: Any = None  # local.captcha.FakeCaptchaVerifier, when the template asks for a CAPTCHA
         self.nomi_api_url = ""
         self.front_door: FrontDoor | None = None
         self.runtime: FunctionRuntime | None = None
@@ -213,6 +214,8 @@ class LocalStack:
             environment = function_environment(
                 spec, resolver, nomi_api_url=self.nomi_api_url, nomi_api_key=nomi_key
             )
+            if environment.get("SIGNUP_CAPTCHA_PROVIDER", "none") != "none":
+                environment["SIGNUP_CAPTCHA_VERIFY_URL"] = self._fake_captcha_url()
             layer_dirs = [
                 layers[ref["Ref"]]
                 for ref in spec.layers
@@ -252,6 +255,14 @@ class LocalStack:
             )
         return pollers
 
+    def _fake_captcha_url(self) -> str:
+        """Local CAPTCHA checks go to a fake siteverify on loopback (token local.captcha.PASS_TOKEN)."""
+        if self.captcha is None:
+            from local.captcha import FakeCaptchaVerifier
+
+            self.captcha = FakeCaptchaVerifier().start()
+        return self.captcha.url
+
     def _tap(self, function: LocalFunction) -> None:
         detach = attach_tap(function.module, self.log)
         if detach is not None:
@@ -275,6 +286,9 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.captcha is not None:
+            self.captcha.stop()
+            self.captcha = None
         if self.aws is not None:
             if not self.aws.embedded and self.resources is not None:
                 for problem in purge(self.resources, self.aws):
