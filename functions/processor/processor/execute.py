@@ -286,6 +286,8 @@ class _Run:
         for consent in self.plan.steps:
             if not isinstance(consent, ApplyConsent) or consent.channel in self.contact.consent_done:
                 continue
+            if consent.channel == "email" and consent.evidence.consent_text:
+                continue  # contacts/create takes no email consent text; the consent endpoint keeps the words
             checkpoint = self.store.get(self.full_key(consent))
             if checkpoint is not None and checkpoint.state == "done":
                 continue

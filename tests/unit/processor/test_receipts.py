@@ -165,3 +165,11 @@ def test_receipts_redact_deletes_every_version_of_that_persons_receipts(store: R
     remaining = s3.list_object_versions(Bucket=BUCKET)
     assert len(remaining.get("Versions", [])) == 2
     assert "DeleteMarkers" not in remaining
+
+
+def test_email_opt_in_words_reach_nomi_through_the_consent_endpoint(store: ReceiptStore) -> None:
+    # contacts/create has no email consent text: riding on it would drop the email box's words.
+    nomi = FakeNomi()
+    _worker(nomi, store).handle(_record(_signup(sms_consent=False)))
+    [email] = [e for e in nomi.consent_log if e["channel"] == "email"]
+    assert (email["consent_text"], nomi.count("record_consent")) == (EMAIL_TEXT, 1)
