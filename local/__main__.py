@@ -10,9 +10,9 @@ accepts), SIGNUP_CONSENT_TEXTS (JSON array of the exact SMS consent texts the fo
 from __future__ import annotations
 
 import argparse
-import json
 import contextlib
 import errno
+import json
 import os
 import signal
 import sys
