@@ -80,7 +80,8 @@ class LocalSettings(BaseModel):
         return tuple(texts)
 
     def template_parameters(self, template_defaults: Mapping[str, Any]) -> dict[str, str]:
-        """The template parameters these settings set (AllowedOrigins, SignupConsentTexts)."""
+        """The template parameters these settings set (AllowedOrigins, SignupConsentTexts), of those
+        `template_defaults` (the template's Parameters section) declares."""
         origins = self.signup_allowed_origins
         if origins is None:
             declared = str((template_defaults.get("AllowedOrigins") or {}).get("Default") or "")
@@ -88,7 +89,8 @@ class LocalSettings(BaseModel):
         parameters = {"AllowedOrigins": ",".join(origins)}
         if self.signup_consent_texts is not None:
             parameters["SignupConsentTexts"] = json.dumps(list(self.signup_consent_texts))
-        return parameters
+        # A template without the signup route (the tests' stand-in) declares neither.
+        return {name: value for name, value in parameters.items() if name in template_defaults}
 
     @field_validator("shopify_webhook_secrets", "stripe_webhook_secrets", mode="before")
     @classmethod

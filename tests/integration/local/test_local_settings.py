@@ -31,7 +31,8 @@ def test_local_settings_signup_origins_and_texts_become_template_parameters():
             "SIGNUP_CONSENT_TEXTS": '["Text me."]',
         }
     )
-    assert settings.template_parameters({}) == {
+    declared = {"AllowedOrigins": {}, "SignupConsentTexts": {}}
+    assert settings.template_parameters(declared) == {
         "AllowedOrigins": "http://localhost:8000,https://shop.test",
         "SignupConsentTexts": '["Text me."]',
     }
