@@ -159,12 +159,33 @@ def nomi(stack: LocalStack, phone: str) -> tuple[dict[str, Any] | None, list[dic
     return contact, log
 
 
+def receipts(stack: LocalStack, phone: str) -> list[Any]:
+    """The consent receipts the stack keeps for one phone (as `nomi-gateway consent show` finds them)."""
+    from processor.receipts import ReceiptStore
+
+    secret = stack.aws.client("secretsmanager").get_secret_value(
+        SecretId=stack.resources.secrets["IdentityHashKey"]
+    )
+    key = secret["SecretString"].strip().encode()
+    bucket = stack.resources.buckets["ConsentReceiptsBucket"]
+    return ReceiptStore(bucket, key=lambda: key, s3=stack.aws.client("s3")).find("phone", phone)
+
+
 def test_browser_form_sms_opt_in_reaches_nomi_with_the_sms_words(stack, pages, page) -> None:
     shown = submit(page, pages[0].origin, first_name="Ada", phone="(415) 555-2601", sms_consent=True)
     contact, log = nomi(stack, "+14155552601")
     assert shown == "Thanks for signing up!"
     assert contact["first_name"] == "Ada"
     assert [(e["channel"], e["status"], e["consent_text"]) for e in log] == [("sms", "subscribed", SMS_TEXT)]
+
+
+def test_browser_form_opt_in_leaves_a_receipt_naming_the_page(stack, pages, page) -> None:
+    submit(page, pages[0].origin, phone="4155552606", sms_consent=True)
+    nomi(stack, "+14155552606")
+    [receipt] = receipts(stack, "+14155552606")
+    assert (receipt.page_url, receipt.consent_text) == (f"{pages[0].origin}/pages/join", SMS_TEXT)
+    assert "HeadlessChrome" in (receipt.user_agent or "")
+    assert receipt.raw_request_sha256 is not None
 
 
 def test_browser_form_both_boxes_each_channel_gets_its_own_words(stack, pages, page) -> None:
