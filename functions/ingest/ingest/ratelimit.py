@@ -18,14 +18,10 @@ from functools import cache
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gateway_events.identity import IdentityKind, pseudonym
-
-_CLIENT_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
-)
+from ingest.enqueue import CLIENT_CONFIG
 
 
 class RateLimitUnavailableError(RuntimeError):
@@ -51,7 +47,7 @@ class LimitExceeded:
 
 @cache
 def get_dynamodb_client() -> Any:
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
 def counter_key(limit: Limit, *, window: int, key: bytes) -> str:
