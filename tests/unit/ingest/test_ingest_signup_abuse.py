@@ -167,3 +167,27 @@ def test_captcha_verify_posts_secret_token_and_ip_to_provider_url() -> None:
     )
     assert str(seen[0].url) == captcha.SITEVERIFY_URLS["hcaptcha"]
     assert seen[0].content.decode() == "secret=s3&response=tok&remoteip=198.51.100.7"
+
+
+def test_ratelimit_take_both_limits_in_one_round_trip() -> None:
+    class Counting:
+        calls: list[int] = []
+
+        def transact_write_items(self, TransactItems: list[Any]) -> None:
+            self.calls.append(len(TransactItems))
+
+    client = Counting()
+    limits = [ratelimit.Limit("phone", "+14155552671", 3), ratelimit.Limit("ip", "198.51.100.7", 20)]
+    ratelimit.take(limits, table="t", window_seconds=3600, now=NOW, key=b"k" * 32, client=client)
+    assert client.calls == [2]
+
+
+def test_webhook_routes_do_not_import_the_signup_defences() -> None:
+    import subprocess
+    import sys
+
+    probe = "import ingest.app, sys; print(sorted(m for m in ('ingest.ratelimit', 'ingest.captcha', 'httpx') if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
