@@ -82,6 +82,7 @@ class PageServer:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def serve(self, form_html: str, action: str) -> None:
+        assert DOC_ACTION in form_html, "the docs' example form posts elsewhere: update DOC_ACTION"
         body = form_html.replace(DOC_ACTION, action)
         self.html = f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Join</title></head><body>{body}</body></html>'.encode()
 
