@@ -166,11 +166,13 @@ class Executor:
         *,
         observer: Observer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        receipts: Callable[[ApplyConsent, Plan], None] | None = None,
     ) -> None:
         self._client = client
         self._store = checkpoints
         self._observer = observer or _NullObserver()
         self._clock = clock
+        self._receipts = receipts  # processor.receipts: called once NOMI accepted a consent
 
     def run(self, plan: Plan, *, owner: str | None = None) -> Outcome:
         """Run every step in order; NOMI/AWS errors propagate (the caller classifies them)."""
@@ -190,6 +192,7 @@ class _Run:
         self.store = executor._store
         self.observer = executor._observer
         self.clock = executor._clock
+        self.receipts = executor._receipts
         self.plan = plan
         self.owner = owner
         self.contact = _Contact()
@@ -306,6 +309,7 @@ class _Run:
         if self.contact.new:
             # NOMI applied the consent fields because this call created the contact.
             for channel, consent_step in attach.items():
+                self.receipt(consent_step)
                 self.complete(consent_step, {"via": "contacts/create"})
                 self.accepted(consent_step.subject, channel, consent_step.evidence.timestamp)
                 self.contact.consent_done.add(channel)
@@ -347,6 +351,8 @@ class _Run:
         for consent in self.plan.steps:
             if not isinstance(consent, ApplyConsent) or consent.channel in self.contact.consent_done:
                 continue
+            if consent.channel == "email" and consent.evidence.consent_text:
+                continue  # contacts/create takes no email consent text; the consent endpoint keeps the words
             checkpoint = self.store.get(self.full_key(consent))
             if checkpoint is not None and checkpoint.state == "done":
                 continue
@@ -400,6 +406,7 @@ class _Run:
         if (isinstance(previous, Checkpoint) or step.channel in self.contact.attached) and self.on_record(
             step
         ):
+            self.receipt(step)  # the attempt that recorded it may have stopped before its receipt
             self.complete(step, {"via": "already recorded"})
             self.accepted(step.subject, step.channel, evidence.timestamp)
             return
@@ -425,6 +432,7 @@ class _Run:
             # NOMI may have recorded it: look before anyone records it again; keep the claim so that
             # a retry of this event looks too.
             if self.on_record(step):
+                self.receipt(step)
                 self.complete(step, {"via": "already recorded"})
                 self.accepted(step.subject, step.channel, evidence.timestamp)
                 return
@@ -432,6 +440,7 @@ class _Run:
         except BaseException:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
+        self.receipt(step)
         self.complete(step, {"via": "contacts/consent"})
         self.accepted(step.subject, step.channel, evidence.timestamp)
 
@@ -467,6 +476,12 @@ class _Run:
             return history.current_sms_status == "unsubscribed"
         latest = events[0]  # NOMI lists the log newest first
         return latest.status == "unsubscribed" or (latest.source or "") in _OPT_OUT_SOURCES
+
+    def receipt(self, step: ApplyConsent) -> None:
+        """Before the step counts as done: a failed receipt write retries the event, and the retry
+        finds the consent on NOMI's record and writes the receipt then."""
+        if self.receipts is not None:
+            self.receipts(step, self.plan)
 
     def on_record(self, step: ApplyConsent) -> bool:
         """Whether NOMI's consent log already holds this fact (same channel, status and time)."""

@@ -266,7 +266,7 @@ def _plan_unsubscribe(
     if event.erase:
         subjects = tuple(s for s in (phone_key, email_key) if s)
         steps.append(ForgetPerson(key=f"forget:{stamp}", fact=False, subjects=subjects))
-    return Plan(event.event_id, event.type, tuple(steps), contact_key=phone_key or email_key)
+    return Plan(event.event_id, event.type, tuple(steps), contact_key=phone or email)
 
 
 def _plan_order(event: Order, settings: PlanSettings) -> Plan:

@@ -23,7 +23,7 @@ from processor_fakes import (
 from processor.checkpoints import DynamoDBCheckpoints
 from processor.dlq import InMemoryDeadLetters
 from processor.settings import MappingSettings
-from processor.wiring import identity_key
+from processor.wiring import identity_hash_key
 
 FIXTURES = Path(__file__).parent / "sources" / "fixtures"
 TRIGGERED = {"x-shopify-triggered-at": "2026-11-23T12:00:00Z"}
@@ -134,4 +134,4 @@ def test_identity_key_is_read_from_the_stacks_secret(monkeypatch):
         boto3.client("secretsmanager").create_secret(
             Name="identity-key", SecretString="s3cr3t-identity-key-value\n"
         )
-        assert identity_key() == b"s3cr3t-identity-key-value"
+        assert identity_hash_key() == b"s3cr3t-identity-key-value"
