@@ -80,8 +80,8 @@ class LocalSettings(BaseModel):
         return tuple(texts)
 
     def template_parameters(self, template_defaults: Mapping[str, Any]) -> dict[str, str]:
-        """The template parameters these settings set (AllowedOrigins, SignupConsentTexts), of those
-        `template_defaults` (the template's Parameters section) declares."""
+        """The template parameters these settings set (AllowedOrigins, SignupConsentTexts,
+        ProcessTestEvents), of those `template_defaults` (the template's Parameters section) declares."""
         origins = self.signup_allowed_origins
         if origins is None:
             declared = str((template_defaults.get("AllowedOrigins") or {}).get("Default") or "")
@@ -89,6 +89,9 @@ class LocalSettings(BaseModel):
         parameters = {"AllowedOrigins": ",".join(origins)}
         if self.signup_consent_texts is not None:
             parameters["SignupConsentTexts"] = json.dumps(list(self.signup_consent_texts))
+        # Local traffic is test traffic (events/, Stripe test keys, Shopify test orders): a deployed
+        # stack skips it by default, the local one acts on it so that the demo shows every effect.
+        parameters["ProcessTestEvents"] = "true"
         # A template without the signup route (the tests' stand-in) declares neither.
         return {name: value for name, value in parameters.items() if name in template_defaults}
 

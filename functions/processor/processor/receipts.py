@@ -195,12 +195,10 @@ def forget_person(store: ReceiptStore | None, *, phone: str | None, email: str |
     return removed + (store.forget("email", email) if email else 0)
 
 
-REDACT_EVENT_PREFIX = "shopify:redact:"  # processor.sources.shopify names customers/redact events so
-
-
 def forget_if_redact(store: ReceiptStore | None, event: Any, plan: Plan) -> int:
-    """After a customers/redact ran: the person's receipts go too (their phone and their email)."""
-    if store is None or not str(getattr(event, "event_id", "")).startswith(REDACT_EVENT_PREFIX):
+    """After an erasure ran (`consent.change` with `erase`, e.g. Shopify customers/redact): the
+    person's receipts go too (their phone and their email)."""
+    if store is None or not getattr(event, "erase", False):
         return 0
     person = getattr(event, "person", None)
     email = person.email.strip().lower() if person is not None and person.email else None

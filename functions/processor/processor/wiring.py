@@ -59,6 +59,10 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
     from processor.sources import adapt
 
     settings = load_settings()
+    if os.getenv("IDENTITY_HASH_SECRET_NAME"):
+        settings = settings.with_identity_key(identity_hash_key())
+    else:
+        logger.warning("IDENTITY_HASH_SECRET_NAME is not set: stored keys use the development pseudonym key")
     client = NomiClient(
         api_key=nomi_api_key(),
         base_url=os.getenv("NOMI_API_URL") or None,

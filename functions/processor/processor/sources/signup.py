@@ -47,5 +47,7 @@ def adapt_signup(envelope: Envelope, payload: Any, settings: MappingSettings) ->
             custom_variables=dict(signup.custom_fields),
             sms_consent=_evidence(signup.sms_consent, signup, sms_text),
             email_consent=_evidence(signup.email_consent, signup, email_text),
+            # Anyone can post the form: its fields only seed a new contact, never overwrite one.
+            update_existing=False,
         )
     ]
