@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.template import Resolver, Template
+from local.template import NO_VALUE, Resolver, Template
 
 CURRENT_FUNCTION: contextvars.ContextVar[str | None] = contextvars.ContextVar("local_function", default=None)
 """The logical id of the function whose code is running (set by `LocalFunction.invoke`)."""
@@ -37,6 +37,7 @@ _ACTION_NAMES = {
     ("s3", "ListObjects"): "s3:ListBucket",
     ("s3", "HeadObject"): "s3:GetObject",
     ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "ListObjectVersions"): "s3:ListBucketVersions",
     ("sqs", "SendMessageBatch"): "sqs:SendMessage",
     ("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage",
     ("sqs", "ChangeMessageVisibilityBatch"): "sqs:ChangeMessageVisibility",
@@ -129,6 +130,8 @@ def role_of(template: Template, function_id: str, resolver: Resolver) -> Role:
         if isinstance(policy, str):
             raise PermissionsError(f"{function_id}: managed policy {policy!r} cannot be checked locally")
         resolved = resolver.resolve(policy)
+        if resolved is NO_VALUE:
+            continue  # `!If [Condition, policy, !Ref AWS::NoValue]` with the condition false
         if "Statement" in resolved:
             statements += _statements(resolved["Statement"], f"Policies[{index}]")
             continue
@@ -180,7 +183,8 @@ class Arns:
             name = urlsplit(str(params["QueueUrl"])).path.rstrip("/").rsplit("/", 1)[-1]
             return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
         if service == "dynamodb" and params.get("TableName"):
-            return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{params['TableName']}"
+            table = f"arn:aws:dynamodb:{self.region}:{self.account}:table/{params['TableName']}"
+            return f"{table}/index/{params['IndexName']}" if params.get("IndexName") else table
         if service == "s3" and params.get("Bucket"):
             if operation in _S3_BUCKET_OPERATIONS or not params.get("Key"):
                 return f"arn:aws:s3:::{params['Bucket']}"
@@ -199,8 +203,44 @@ class Arns:
         return f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{secret_id}"
 
 
-def iam_action(service: str, operation: str) -> str:
-    return _ACTION_NAMES.get((service, operation), f"{service}:{operation}")
+_TRANSACT_WRITE = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def required(service: str, operation: str, params: Mapping[str, Any], arns: Arns) -> list[tuple[str, str]]:
+    """The (IAM action, resource ARN) pairs one call needs. Most calls need one; transactions and
+    batches need each item's own action on each item's table or object, as IAM evaluates them."""
+    if service == "dynamodb" and operation in ("TransactWriteItems", "TransactGetItems"):
+        pairs = []
+        for item in params.get("TransactItems") or []:
+            for kind, body in item.items():
+                action = "GetItem" if kind == "Get" else _TRANSACT_WRITE.get(kind, kind)
+                pairs.append((f"dynamodb:{action}", arns.of(service, action, body)))
+        return pairs
+    if service == "dynamodb" and operation in ("BatchWriteItem", "BatchGetItem"):
+        return [
+            (f"dynamodb:{operation}", arns.of(service, operation, {"TableName": t}))
+            for t in params.get("RequestItems") or {}
+        ]
+    if service == "s3" and operation == "DeleteObjects":
+        pairs = []
+        for obj in (params.get("Delete") or {}).get("Objects") or []:
+            one = {"Bucket": params.get("Bucket"), "Key": obj.get("Key"), "VersionId": obj.get("VersionId")}
+            one["BypassGovernanceRetention"] = params.get("BypassGovernanceRetention")
+            pairs += required(service, "DeleteObject", one, arns)
+        return pairs
+    resource = arns.of(service, operation, params)
+    if service == "s3" and operation == "DeleteObject" and params.get("VersionId"):
+        pairs = [("s3:DeleteObjectVersion", resource)]
+    else:
+        pairs = [(_ACTION_NAMES.get((service, operation), f"{service}:{operation}"), resource)]
+    if service == "s3" and params.get("BypassGovernanceRetention"):
+        pairs.append(("s3:BypassGovernanceRetention", resource))
+    return pairs
 
 
 @dataclass
@@ -253,12 +293,13 @@ class PermissionGuard:
         if role is None:
             return  # the stack itself, a test, the poller: not a function's code
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
-        call = Call(function, iam_action(service, model.name), self.arns.of(service, model.name, params))
-        with self._lock:
-            self.calls.add(call)
-            if not role.allows(call.action, call.resource):
-                self.denied.append(call)
-                context["local_permission_denied"] = call
+        for action, resource in required(service, model.name, params, self.arns):
+            call = Call(function, action, resource)
+            with self._lock:
+                self.calls.add(call)
+                if not role.allows(call.action, call.resource):
+                    self.denied.append(call)
+                    context["local_permission_denied"] = call
 
     def _refuse(self, context: dict[str, Any], **_: Any) -> Any:
         call = context.get("local_permission_denied")

@@ -84,7 +84,7 @@ def stack():
         with httpx.Client(timeout=30) as http:
             run_demo(StackClient(running.info(), http), EVENTS, Signer(), io.StringIO())
             _send_oversized_shopify_order(running, http)
-        _wait_until(lambda: running.queue_depth() == 0)
+        _wait_until(lambda: running.status().settled)
         _fail_transiently(running)
         # Settled: nothing visible or in hand (the failed record waits out its backoff in flight).
         _wait_until(lambda: _faults_spent(running) and running.status().settled)
@@ -97,15 +97,15 @@ def test_local_permissions_every_call_of_every_function_is_granted(stack):
     assert [str(call) for call in stack.permissions.denied] == []
 
 
-# Granted for code that is not written yet; each entry names the resource and why.
-AWAITING_USE = {
-    "IdentityHashKey": "gateway_events.identity's key: the keyed pseudonyms are not read from Secrets Manager yet",
-}
+# A grant the local stack cannot see used, and why. Both functions share one process here, and
+# Powertools' secret cache is process-wide: the processor reads IdentityHashKey first, so the ingest's
+# read is answered from the cache (in AWS each function has its own container and makes the call).
+SHARED_PROCESS_CACHE = ("IngestFunction: secretsmanager:GetSecretValue", "IdentityHashKey")
 
 
 def test_local_permissions_every_granted_action_is_used(stack):
     unused = stack.permissions.unused_grants()
-    assert [grant for grant in unused if not any(resource in grant for resource in AWAITING_USE)] == []
+    assert [grant for grant in unused if not all(part in grant for part in SHARED_PROCESS_CACHE)] == []
 
 
 def test_local_permissions_exercise_reached_every_function_and_service(stack):
