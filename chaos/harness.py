@@ -508,7 +508,9 @@ class ChaosHarness:
         self.wait_settled()
         report.after_redrive = self.account(events, accepted)
         if s.outage_events:
-            outage = Workload(seed=s.seed + 1, run_id=f"{s.run_id}o", first_person=1_000_000)
+            outage = Workload(
+                seed=s.seed + 1, run_id=f"{s.run_id}o", first_person=60_000
+            )  # phones stay valid (8 area codes × 10,000)
             outage_events = outage.build(s.outage_events)
             self.seed_campaigns(outage.click_ids)
             self.nomi_outage(outage_events, report)
