@@ -35,6 +35,7 @@ from local.template import REGION, RouteSpec, Template, load_template
 
 STATE_DIR = ".local-stack"
 STATE_FILE = "stack.json"
+SHOPIFY_DOMAIN_PARAMETER = "ShopifyShopDomain"
 
 
 class StackError(Exception):
@@ -51,6 +52,11 @@ class StackInfo(BaseModel):
     nomi_api_url: str
     nomi_is_sandbox: bool
     sandbox_url: str | None
+    shopify_admin_url: str | None = None
+    """The local Shopify (or the real store) the processor's Admin API calls reach."""
+    shopify_shop_domain: str | None = None
+    mapping_settings: str | None = None
+    """The processor's MAPPING_SETTINGS (the backfill reads the consent texts from it)."""
     queue_url: str | None
     dlq_url: str | None
     queues: dict[str, str]
@@ -114,6 +120,11 @@ class LocalStack:
         self.aws: AwsEndpoint | None = None
         self.resources: Resources | None = None
         self.sandbox: Any = None
+        self.shopify: Any = None
+        """The local Shopify (shopify_sandbox.ShopifySandbox), unless the real store is configured."""
+        self.shopify_admin_url: str | None = None
+        self.shopify_shop_domain: str | None = None
+        self.mapping_settings: str | None = None
         self.nomi_api_url = ""
         self.front_door: FrontDoor | None = None
         self.runtime: FunctionRuntime | None = None
@@ -151,13 +162,25 @@ class LocalStack:
             stack_name=self._stack_name,
             parameter_overrides=self._parameter_overrides,
         )
+        shopify_token = None
+        if SHOPIFY_DOMAIN_PARAMETER in self.template.parameters:
+            shopify_token = self._start_shopify()
+            # The stack's own Shopify first, so that a test can switch Admin API access off with "".
+            self.template = load_template(
+                self.root / "template.yaml",
+                stack_name=self._stack_name,
+                parameter_overrides={
+                    SHOPIFY_DOMAIN_PARAMETER: self.shopify_shop_domain,
+                    **self._parameter_overrides,
+                },
+            )
         self.aws = start_aws(endpoint_url=self.settings.aws_endpoint_url, region=REGION)
         nomi_key = self._start_nomi()
         self.resources = provision(
             self.template,
             self.aws,
             naming=Naming(self._stack_name, suffix),
-            secret_values=secret_values(self.settings, nomi_key),
+            secret_values=secret_values(self.settings, nomi_key, shopify_token),
             visibility_timeout=self._visibility_timeout,
         )
         self.front_door = FrontDoor(
@@ -194,6 +217,22 @@ class LocalStack:
         self.nomi_api_url = self.sandbox.url
         return self.settings.sandbox_api_key
 
+    def _start_shopify(self) -> str:
+        """Start the local Shopify unless the real store is configured; returns the Admin API token."""
+        if self.settings.uses_real_shopify:
+            self.shopify_shop_domain = str(self.settings.shopify_shop_domain)
+            self.shopify_admin_url = f"https://{self.shopify_shop_domain}"
+            return str(self.settings.shopify_admin_token)
+        from shopify_sandbox import ShopifySandbox
+
+        self.shopify = ShopifySandbox(host="127.0.0.1", port=0).start()
+        self.shopify.state.seed(
+            customers=self.settings.shopify_sandbox_customers, orders=self.settings.shopify_sandbox_orders
+        )
+        self.shopify_shop_domain = self.shopify.shop_domain
+        self.shopify_admin_url = self.shopify.url
+        return self.shopify.access_token
+
     @staticmethod
     def _name_http_apis(template: Template, resources: Resources, url: str) -> None:
         for api_id in template.http_apis():
@@ -209,8 +248,13 @@ class LocalStack:
         self.runtime = runtime  # closed by stop() even if a later import fails
         for spec in template.functions():
             environment = function_environment(
-                spec, resolver, nomi_api_url=self.nomi_api_url, nomi_api_key=nomi_key
+                spec,
+                resolver,
+                nomi_api_url=self.nomi_api_url,
+                nomi_api_key=nomi_key,
+                shopify_admin_url=self.shopify_admin_url,
             )
+            self.mapping_settings = environment.get("MAPPING_SETTINGS", self.mapping_settings)
             layer_dirs = [
                 layers[ref["Ref"]]
                 for ref in spec.layers
@@ -273,6 +317,9 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.shopify is not None:
+            self.shopify.stop()
+            self.shopify = None
         if self.aws is not None:
             if not self.aws.embedded and self.resources is not None:
                 for problem in purge(self.resources, self.aws):
@@ -327,6 +374,9 @@ class LocalStack:
             nomi_api_url=self.nomi_api_url,
             nomi_is_sandbox=self.sandbox is not None,
             sandbox_url=self.sandbox.url if self.sandbox is not None else None,
+            shopify_admin_url=self.shopify_admin_url,
+            shopify_shop_domain=self.shopify_shop_domain,
+            mapping_settings=self.mapping_settings,
             queue_url=self.queue_url,
             dlq_url=self.dlq_url,
             queues=dict(self.resources.queue_urls),
