@@ -419,7 +419,8 @@ def consume(
         events = [d.event for d in chunk if d.event is not None]
         seen = queueing.already_queued([e.event_id for e in events]) if events else set()
         fresh = [e for e in events if e.event_id not in seen]
-        tally.skipped["already_queued"] += len(events) - len(fresh)
+        if len(fresh) < len(events):
+            tally.skipped["already_queued"] += len(events) - len(fresh)
         queueing.send(fresh)
         tally.queued += len(fresh)
         chunk.clear()
