@@ -65,8 +65,12 @@ def test_backfill_queues_each_subscriber_once_and_nomi_records_original_consent(
     state = stack.sandbox.state.snapshot()
     assert len(state["contacts"]) == QUEUED
     first = next(c for c in state["contacts"] if c["phone"] == "+12125550002")
-    sms = [e for e in state["consent_log"] if e["contact_id"] == first["contact_id"] and e["channel"] == "sms"]
-    assert [(e["status"], e["source"], e["consent_text"]) for e in sms] == [("subscribed", "api", CUSTOMER_TEXT)]
+    sms = [
+        e for e in state["consent_log"] if e["contact_id"] == first["contact_id"] and e["channel"] == "sms"
+    ]
+    assert [(e["status"], e["source"], e["consent_text"]) for e in sms] == [
+        ("subscribed", "api", CUSTOMER_TEXT)
+    ]
     assert sms[0]["event_timestamp"].startswith("2025-06-01T12:02:00")  # the customer's consent time
 
 

@@ -25,7 +25,11 @@ def line(index: int, **changes) -> str:
 def test_decide_sms_opt_in_outside_checkout_carries_the_configured_text_and_original_time():
     decision = decide(line(2), WITH_TEXT, shop_domain=SHOP)  # kind 2: SUBSCRIBED, collected OTHER
     sms = decision.event.sms_consent
-    assert (sms.status, sms.source, sms.consent_text) == ("subscribed", "api", "Yes, text me offers from Acme.")
+    assert (sms.status, sms.source, sms.consent_text) == (
+        "subscribed",
+        "api",
+        "Yes, text me offers from Acme.",
+    )
     assert sms.timestamp.isoformat() == "2025-06-01T12:02:00+00:00"
 
 
