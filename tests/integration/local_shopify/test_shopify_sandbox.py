@@ -12,8 +12,12 @@ from shopify_sandbox.state import customer_node
 pytestmark = pytest.mark.integration
 
 BULK = "mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status } userErrors { message code } } }"
-CUSTOMERS = "{ customers { edges { node { id phone smsMarketingConsent { marketingState consentUpdatedAt } } } } }"
-STATUS = "query($id: ID!) { node(id: $id) { ... on BulkOperation { id status objectCount rootObjectCount url } } }"
+CUSTOMERS = (
+    "{ customers { edges { node { id phone smsMarketingConsent { marketingState consentUpdatedAt } } } } }"
+)
+STATUS = (
+    "query($id: ID!) { node(id: $id) { ... on BulkOperation { id status objectCount rootObjectCount url } } }"
+)
 
 
 @pytest.fixture
@@ -40,8 +44,14 @@ def test_shopify_sandbox_bad_token_is_401_with_shopifys_body(shop):
 
 def test_shopify_sandbox_order_query_answers_exactly_the_selected_fields(shop):
     order_id = next(iter(shop.state.orders))
-    answer = post(shop, "query($id: ID!) { order(id: $id) { name totalPriceSet { shopMoney { amount } } } }", {"id": order_id})
-    assert answer.json()["data"] == {"order": {"name": "#1000", "totalPriceSet": {"shopMoney": {"amount": "20.00"}}}}
+    answer = post(
+        shop,
+        "query($id: ID!) { order(id: $id) { name totalPriceSet { shopMoney { amount } } } }",
+        {"id": order_id},
+    )
+    assert answer.json()["data"] == {
+        "order": {"name": "#1000", "totalPriceSet": {"shopMoney": {"amount": "20.00"}}}
+    }
 
 
 def test_shopify_sandbox_unknown_field_is_a_graphql_error_naming_it(shop):
@@ -114,7 +124,9 @@ def test_shopify_sandbox_injected_drop_resets_the_connection(shop):
 
 
 def test_shopify_sandbox_injected_bulk_failure_ends_the_operation_failed(shop):
-    operation_id = post(shop, BULK, {"q": CUSTOMERS}).json()["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+    operation_id = post(shop, BULK, {"q": CUSTOMERS}).json()["data"]["bulkOperationRunQuery"][
+        "bulkOperation"
+    ]["id"]
     shop.set_faults(FaultConfig(rate=1.0, kinds=("bulk_failed",)))
     node = post(shop, STATUS, {"id": operation_id}).json()["data"]["node"]
     assert (node["status"], node["url"]) == ("FAILED", None)
