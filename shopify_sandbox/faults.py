@@ -1,12 +1,12 @@
-"""Fault injection for the local Shopify: which answers fail, and how (the NOMI sandbox's model)."""
+"""Fault injection for the local Shopify: which answers fail, and how (the NOMI sandbox's injector)."""
 
 from __future__ import annotations
 
-import random
-import threading
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox.faults import FaultInjector as SeededInjector
 
 FaultKind = Literal["500", "503", "timeout", "drop", "slow", "throttle", "bulk_failed"]
 Operation = Literal["order", "customer", "bulkOperationRunQuery", "currentBulkOperation", "node", "file"]
@@ -33,33 +33,17 @@ class FaultConfig(BaseModel):
     slow_seconds: float = Field(default=2.0, ge=0.0)
     hang_seconds: float = Field(default=15.0, ge=0.0)
     latency_ms: float = Field(default=0.0, ge=0.0, description="Added to every answer.")
-
-
-class FaultInjector:
-    def __init__(self, config: FaultConfig | None = None) -> None:
-        self._lock = threading.Lock()
-        self.configure(config or FaultConfig())
+    # Read by the NOMI sandbox's injector: Shopify's faults all replace the answer, none follow the work.
+    when: Literal["before"] = "before"
 
     @property
-    def config(self) -> FaultConfig:
-        return self._config
+    def paths(self) -> tuple[str, ...]:
+        return self.operations
 
-    def configure(self, config: FaultConfig) -> None:
-        with self._lock:
-            self._config = config
-            self._random = random.Random(config.seed)
-            self.injected = 0
 
-    def draw(self, operation: str) -> FaultKind | None:
-        with self._lock:
-            config = self._config
-            if config.rate <= 0 or not config.kinds:
-                return None
-            if config.operations and operation not in config.operations:
-                return None
-            if config.limit is not None and self.injected >= config.limit:
-                return None
-            if self._random.random() >= config.rate:
-                return None
-            self.injected += 1
-            return self._random.choice(config.kinds)
+class FaultInjector(SeededInjector):
+    """The NOMI sandbox's seeded, thread-safe draw (rate, kinds, limit, a filter), answering a kind."""
+
+    def draw(self, operation: str) -> FaultKind | None:  # type: ignore[override]
+        fault = super().draw(operation)
+        return None if fault is None else fault.kind  # type: ignore[return-value]

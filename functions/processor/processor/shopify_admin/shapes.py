@@ -67,25 +67,18 @@ def _address(node: Any) -> dict[str, Any] | None:
     }
 
 
-def _sms_consent(node: Any) -> dict[str, Any] | None:
+def _consent(node: Any, *, sms: bool) -> dict[str, Any] | None:
+    """A marketing consent state; only SMS consent says where it was collected."""
     if not isinstance(node, dict):
         return None
-    return {
-        "state": _lower(node.get("marketingState")),
-        "opt_in_level": _lower(node.get("marketingOptInLevel")),
-        "consent_updated_at": node.get("consentUpdatedAt"),
-        "consent_collected_from": node.get("consentCollectedFrom"),
-    }
-
-
-def _email_consent(node: Any) -> dict[str, Any] | None:
-    if not isinstance(node, dict):
-        return None
-    return {
+    consent = {
         "state": _lower(node.get("marketingState")),
         "opt_in_level": _lower(node.get("marketingOptInLevel")),
         "consent_updated_at": node.get("consentUpdatedAt"),
     }
+    if sms:
+        consent["consent_collected_from"] = node.get("consentCollectedFrom")
+    return consent
 
 
 def customer_webhook(node: Any) -> dict[str, Any] | None:
@@ -101,8 +94,8 @@ def customer_webhook(node: Any) -> dict[str, Any] | None:
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
         "default_address": _address(node.get("defaultAddress")),
-        "sms_marketing_consent": _sms_consent(node.get("smsMarketingConsent")),
-        "email_marketing_consent": _email_consent(node.get("emailMarketingConsent")),
+        "sms_marketing_consent": _consent(node.get("smsMarketingConsent"), sms=True),
+        "email_marketing_consent": _consent(node.get("emailMarketingConsent"), sms=False),
     }
 
 
@@ -176,8 +169,8 @@ def order_webhook(node: dict[str, Any]) -> dict[str, Any]:
                 "phone": customer.get("phone"),
                 "first_name": customer.get("firstName"),
                 "last_name": customer.get("lastName"),
-                "sms_marketing_consent": _sms_consent(customer.get("smsMarketingConsent")),
-                "email_marketing_consent": _email_consent(customer.get("emailMarketingConsent")),
+                "sms_marketing_consent": _consent(customer.get("smsMarketingConsent"), sms=True),
+                "email_marketing_consent": _consent(customer.get("emailMarketingConsent"), sms=False),
             }
             if customer
             else None
