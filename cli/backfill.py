@@ -201,6 +201,11 @@ def decide(line: str, settings: Any, *, shop_domain: str) -> Decision:
         decision.notes.append("sms_opt_in_without_consent_time")
     if raw_email in OPT_IN and email is None:
         decision.notes.append("email_opt_in_without_consent_time")
+    if sms is not None and not (payload.get("phone") or "").strip():
+        # SMS consent belongs to the customer's own phone, never to an address's that the adapter
+        # may have fallen back on.
+        decision.notes.append("sms_consent_without_customer_phone")
+        sms = None
     if sms is not None and sms.status in OPT_IN and not sms.consent_text:
         # Consent rules: an SMS opt-in is evidence only with the language the person saw.
         decision.notes.append("sms_opt_in_without_consent_text")

@@ -109,3 +109,10 @@ def test_progress_is_silent_off_a_terminal():
     out = io.StringIO()
     Progress(out, enabled=False).show("anything", force=True)
     assert out.getvalue() == ""
+
+
+def test_decide_never_attaches_sms_consent_to_an_address_phone():
+    address = dict(customer_node(2)["defaultAddress"], phone="+12125559999")
+    decision = decide(line(2, phone=None, defaultAddress=address), WITH_TEXT, shop_domain=SHOP)
+    assert decision.event.sms_consent is None  # the email opt-in (2 % 3 != 0) is still imported
+    assert decision.notes == ["sms_consent_without_customer_phone"]
