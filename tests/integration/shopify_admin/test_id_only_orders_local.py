@@ -98,6 +98,28 @@ def test_id_only_order_is_fetched_and_records_its_conversion(configured):
     assert _dead_letters(configured) == []
 
 
+def test_id_only_order_under_throttling_and_a_503_is_processed_once(configured):
+    from shopify_sandbox import FaultConfig
+
+    order = list(configured.shopify.state.orders.values())[1]
+    click_id = order["customerJourneySummary"]["lastVisit"]["landingPage"].split("sub=")[1]
+    configured.sandbox.seed_campaign(name="Faults", short_link_id=click_id)
+    configured.shopify.set_faults(
+        FaultConfig(rate=1.0, kinds=("throttle", "503"), operations=("order",), limit=2)
+    )
+    try:
+        _send(configured, id_only_event(order["id"].rsplit("/", 1)[1], configured.shopify.shop_domain))
+    finally:
+        configured.shopify.set_faults(FaultConfig())
+    conversions = [
+        c for c in configured.sandbox.state.snapshot()["conversions"] if c["short_link_id"] == click_id
+    ]
+    assert len(conversions) == 1
+    # Two injected failures (recorded with status 0), waited out and retried, then the answer.
+    statuses = [r["status"] for r in configured.shopify.state.requests if r["operation"] == "order"]
+    assert statuses[-3:] == [0, 0, 200]
+
+
 def test_id_only_order_fetch_uses_the_admin_api_order_query(configured):
     operations = [r["operation"] for r in configured.shopify.state.requests]
     assert "order" in operations
