@@ -3,6 +3,8 @@ queued and processed into NOMI contacts with their original consent; a second ru
 a dry run and an interrupted-then-resumed run account for every customer."""
 
 import io
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,10 +40,14 @@ def stack(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def target(stack, monkeypatch):
-    monkeypatch.chdir(stack.state_root)  # where `make run` wrote .local-stack/stack.json
-    return local_target()
+@pytest.fixture(scope="module")
+def target(stack):
+    here = os.getcwd()
+    os.chdir(stack.state_root)  # where `make run` wrote .local-stack/stack.json
+    try:
+        yield local_target()
+    finally:
+        os.chdir(here)
 
 
 def run(target, options=None):
@@ -50,18 +56,37 @@ def run(target, options=None):
     return tally, out.getvalue()
 
 
-def test_backfill_dry_run_counts_and_queues_nothing(stack, target):
-    tally, summary = run(target, Options(dry_run=True))
+@dataclass
+class Runs:
+    """A dry run, a real one (then the processor drains the queue), and a second real one, in order."""
+
+    dry: tuple
+    after_dry: tuple[int, int]
+    first: tuple
+    drained: bool
+    second: tuple
+
+
+@pytest.fixture(scope="module")
+def runs(stack, target):
+    dry = run(target, Options(dry_run=True))
+    after_dry = (stack.queue_depth(), len(stack.sandbox.state.snapshot()["contacts"]))
+    first = run(target)
+    drained = stack.wait_until_drained(timeout=120)
+    return Runs(dry, after_dry, first, drained, run(target))
+
+
+def test_backfill_dry_run_counts_and_queues_nothing(runs):
+    tally, summary = runs.dry
     assert (tally.read, tally.queued, dict(tally.skipped)) == (CUSTOMERS, QUEUED, SKIPPED)
     assert "would queue 48" in summary
-    assert stack.queue_depth() == 0
-    assert stack.sandbox.state.snapshot()["contacts"] == []
+    assert runs.after_dry == (0, 0)
 
 
-def test_backfill_queues_each_subscriber_once_and_nomi_records_original_consent(stack, target):
-    tally, _ = run(target)
+def test_backfill_queues_each_subscriber_once_and_nomi_records_original_consent(stack, runs):
+    tally, _ = runs.first
     assert (tally.read, tally.queued, dict(tally.skipped)) == (CUSTOMERS, QUEUED, SKIPPED)
-    assert stack.wait_until_drained(timeout=120)
+    assert runs.drained
     state = stack.sandbox.state.snapshot()
     assert len(state["contacts"]) == QUEUED
     first = next(c for c in state["contacts"] if c["phone"] == "+12125550002")
@@ -74,8 +99,8 @@ def test_backfill_queues_each_subscriber_once_and_nomi_records_original_consent(
     assert sms[0]["event_timestamp"].startswith("2025-06-01T12:02:00")  # the customer's consent time
 
 
-def test_backfill_second_run_queues_nothing(stack, target):
-    tally, summary = run(target)
+def test_backfill_second_run_queues_nothing(runs):
+    tally, summary = runs.second
     assert tally.queued == 0
     assert tally.skipped["already_queued"] == QUEUED
     assert "queued 0" in summary
