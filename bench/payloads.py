@@ -76,7 +76,8 @@ def stripe_checkout_event() -> bytes:
         "object": "event",
         "api_version": "2025-09-30.clover",
         "created": int(time.time()),
-        "livemode": False,
+        # Live traffic: a test-mode event is skipped before any NOMI call (process_test_events).
+        "livemode": True,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},
         "type": "checkout.session.completed",
@@ -108,7 +109,7 @@ def stripe_checkout_event() -> bytes:
                     "tax_exempt": "none",
                     "tax_ids": [],
                 },
-                "livemode": False,
+                "livemode": True,
                 "metadata": {"campaign": "autumn"},
                 "mode": "payment",
                 "payment_intent": "pi_bench0001",

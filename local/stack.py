@@ -31,7 +31,7 @@ from local.observe import RETRY_LATER, attach_tap
 from local.poller import BatchResult, SqsPoller
 from local.report import EventLog, describe_http, describe_message
 from local.runtime import FunctionRuntime, LocalFunction
-from local.template import REGION, RouteSpec, Template, load_template
+from local.template import REGION, RouteSpec, Template, load_template, parse_template_text
 
 STATE_DIR = ".local-stack"
 STATE_FILE = "stack.json"
@@ -125,6 +125,7 @@ class LocalStack:
         self.shopify_admin_url: str | None = None
         self.shopify_shop_domain: str | None = None
         self.mapping_settings: str | None = None
+        self.captcha: Any = None  # local.captcha.FakeCaptchaVerifier, when the template asks for a CAPTCHA
         self.nomi_api_url = ""
         self.front_door: FrontDoor | None = None
         self.runtime: FunctionRuntime | None = None
@@ -157,23 +158,19 @@ class LocalStack:
         suffix = new_run_suffix() if external else None
         # On a shared endpoint every run gets its own names: nothing of a previous run is reused.
         self._stack_name = f"{self.settings.stack_name}-{suffix}" if suffix else self.settings.stack_name
-        self.template = load_template(
-            self.root / "template.yaml",
-            stack_name=self._stack_name,
-            parameter_overrides=self._parameter_overrides,
-        )
+        template_path = self.root / "template.yaml"
+        declared = (parse_template_text(template_path.read_text(encoding="utf-8")).get("Parameters")) or {}
+        overrides = self.settings.template_parameters(declared)
         shopify_token = None
-        if SHOPIFY_DOMAIN_PARAMETER in self.template.parameters:
+        if SHOPIFY_DOMAIN_PARAMETER in declared:
             shopify_token = self._start_shopify()
-            # The stack's own Shopify first, so that a test can switch Admin API access off with "".
-            self.template = load_template(
-                self.root / "template.yaml",
-                stack_name=self._stack_name,
-                parameter_overrides={
-                    SHOPIFY_DOMAIN_PARAMETER: self.shopify_shop_domain,
-                    **self._parameter_overrides,
-                },
-            )
+            # The stack's own Shopify, unless the caller overrides it (a test switches it off with "").
+            overrides[SHOPIFY_DOMAIN_PARAMETER] = self.shopify_shop_domain
+        self.template = load_template(
+            template_path,
+            stack_name=self._stack_name,
+            parameter_overrides={**overrides, **self._parameter_overrides},
+        )
         self.aws = start_aws(endpoint_url=self.settings.aws_endpoint_url, region=REGION)
         nomi_key = self._start_nomi()
         self.resources = provision(
@@ -255,6 +252,8 @@ class LocalStack:
                 shopify_admin_url=self.shopify_admin_url,
             )
             self.mapping_settings = environment.get("MAPPING_SETTINGS", self.mapping_settings)
+            if environment.get("SIGNUP_CAPTCHA_PROVIDER", "none") != "none":
+                environment["SIGNUP_CAPTCHA_VERIFY_URL"] = self._fake_captcha_url()
             layer_dirs = [
                 layers[ref["Ref"]]
                 for ref in spec.layers
@@ -294,6 +293,14 @@ class LocalStack:
             )
         return pollers
 
+    def _fake_captcha_url(self) -> str:
+        """Local CAPTCHA checks go to a fake siteverify on loopback (token local.captcha.PASS_TOKEN)."""
+        if self.captcha is None:
+            from local.captcha import FakeCaptchaVerifier
+
+            self.captcha = FakeCaptchaVerifier().start()
+        return self.captcha.url
+
     def _tap(self, function: LocalFunction) -> None:
         detach = attach_tap(function.module, self.log)
         if detach is not None:
@@ -320,6 +327,9 @@ class LocalStack:
         if self.shopify is not None:
             self.shopify.stop()
             self.shopify = None
+        if self.captcha is not None:
+            self.captcha.stop()
+            self.captcha = None
         if self.aws is not None:
             if not self.aws.embedded and self.resources is not None:
                 for problem in purge(self.resources, self.aws):
@@ -463,6 +473,13 @@ class LocalStack:
     def _report_exchange(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
         line = f"{exchange.status} in {exchange.duration_ms:.0f} ms · {exchange.request.method} {_path(exchange.request)}"
+        if exchange.status == 403 and _path(exchange.request).startswith("/signup"):
+            origin = dict((k.lower(), v) for k, v in exchange.request.headers).get("origin")
+            line += (
+                f" · origin {origin} is not allowed: add it to SIGNUP_ALLOWED_ORIGINS"
+                if origin
+                else " · no Origin header (browsers always send one; scripts must too)"
+            )
         if exchange.error:
             line += f" · handler error: {exchange.error}"
         self.log.event("answered", line)

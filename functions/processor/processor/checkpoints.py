@@ -5,8 +5,13 @@ Two kinds of item share the Powertools idempotency table (partition key `id`, TT
   Fact-scoped keys (`shipment:<id>:sms`, `order:<id>:conversion`) make the same fact under a new
   event id repeat nothing; event-scoped keys (prefixed with the event identity) make a retry of one
   event repeat no completed step.
-- `consent#<subject>#<channel>`: the newest consent timestamp applied, advanced by compare-and-set so
-  that an older consent event never overwrites a newer one.
+- `consent#<subject>#<channel>`: the newest consent timestamp NOMI accepted, read before a consent
+  call (an older consent event never overwrites a newer one) and advanced by compare-and-set only
+  after NOMI accepted the change (a newer consent NOMI refused does not silence an older one).
+
+Keys name a phone or email only by its pseudonym (`phone:<hmac>`, `email:<hmac>`); an item whose key
+holds one also carries it as `person`, the key of the sparse index `PERSON_INDEX`, so that a privacy
+erasure finds and deletes that person's items without a scan.
 
 `InMemoryCheckpoints` implements the same protocol for unit tests.
 """
@@ -14,6 +19,7 @@ Two kinds of item share the Powertools idempotency table (partition key `id`, TT
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +35,15 @@ FACT_TTL = timedelta(days=400)
 EVENT_TTL = timedelta(days=14)
 # A foreign claim younger than this may still be running (Lambda's maximum timeout is 15 minutes).
 DEFAULT_LEASE = timedelta(minutes=15)
+# The idempotency table's sparse index on `person` (template.yaml IdempotencyTable).
+PERSON_INDEX = "person"
+_PSEUDONYM = re.compile(r"\b(?:phone|email):[0-9a-f]{64}\b")
+
+
+def person_of(key: str) -> str | None:
+    """The pseudonym a checkpoint or watermark key names, if any."""
+    found = _PSEUDONYM.search(key)
+    return found.group(0) if found else None
 
 
 @dataclass(frozen=True)
@@ -68,9 +83,17 @@ class CheckpointStore(Protocol):
         """Drop our claim: the step certainly had no effect, so nothing needs checking on retry."""
         ...
 
+    def latest_consent(self, subject: str, channel: str) -> datetime | None:
+        """The newest consent time NOMI accepted for subject+channel, or None when none is stored."""
+        ...
+
     def advance_consent(self, subject: str, channel: str, timestamp: datetime) -> bool:
-        """Record `timestamp` as the newest consent for subject+channel unless a newer one is stored.
-        True when it is the newest (or equal: a retry of the same fact), False when older."""
+        """After NOMI accepted it: record `timestamp` as the newest consent for subject+channel unless a
+        newer one is stored. True when it is the newest (or equal: a retry of the same fact)."""
+        ...
+
+    def forget(self, subjects: tuple[str, ...]) -> int:
+        """Delete every item naming one of these pseudonyms; returns how many were deleted."""
         ...
 
 
@@ -121,6 +144,10 @@ class InMemoryCheckpoints:
             if current is not None and current.state == "attempted" and current.owner == owner:
                 del self.steps[key]
 
+    def latest_consent(self, subject: str, channel: str) -> datetime | None:
+        with self._lock:
+            return self.consents.get((subject, channel))
+
     def advance_consent(self, subject: str, channel: str, timestamp: datetime) -> bool:
         with self._lock:
             stored = self.consents.get((subject, channel))
@@ -128,6 +155,17 @@ class InMemoryCheckpoints:
                 return False
             self.consents[(subject, channel)] = timestamp
             return True
+
+    def forget(self, subjects: tuple[str, ...]) -> int:
+        wanted = set(subjects)
+        with self._lock:
+            steps = [k for k in self.steps if person_of(k) in wanted]
+            consents = [k for k in self.consents if k[0] in wanted]
+            for key in steps:
+                del self.steps[key]
+            for pair in consents:
+                del self.consents[pair]
+            return len(steps) + len(consents)
 
 
 def _check_claimable(previous: Checkpoint | None, *, owner: str, now: datetime, lease: timedelta) -> None:
@@ -173,6 +211,7 @@ class DynamoDBCheckpoints:
                     "owner": {"S": owner},
                     "attempted_at": {"N": str(_micros(now))},
                     "expiration": {"N": str(_expiration(now, fact))},
+                    **_person_attribute(key),
                 },
                 ConditionExpression=(
                     "attribute_not_exists(id) OR (#s = :attempted AND (#o = :owner OR attempted_at < :stale))"
@@ -196,14 +235,22 @@ class DynamoDBCheckpoints:
 
     def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None:
         now = datetime.now(UTC)
+        person = person_of(key)
         self._client.update_item(
             TableName=self._table,
             Key={"id": {"S": f"step#{key}"}},
             # Some steps complete without a claim (nothing to lose by repeating them): they still get
             # an attempted_at, so every reader sees the same item shape.
             UpdateExpression="SET #s = :done, #o = :owner, done_at = :now, #r = :result, expiration = :exp, "
-            "attempted_at = if_not_exists(attempted_at, :now) ADD attempts :one",
-            ExpressionAttributeNames={"#s": "state", "#o": "owner", "#r": "result"},
+            "attempted_at = if_not_exists(attempted_at, :now)"
+            + (", #p = :person" if person else "")
+            + " ADD attempts :one",
+            ExpressionAttributeNames={
+                "#s": "state",
+                "#o": "owner",
+                "#r": "result",
+                **({"#p": "person"} if person else {}),
+            },
             ExpressionAttributeValues={
                 ":done": {"S": "done"},
                 ":owner": {"S": owner},
@@ -211,6 +258,7 @@ class DynamoDBCheckpoints:
                 ":result": {"S": json.dumps(result, default=str)},
                 ":exp": {"N": str(_expiration(now, fact))},
                 ":one": {"N": "1"},
+                **({":person": {"S": person}} if person else {}),
             },
         )
 
@@ -230,6 +278,13 @@ class DynamoDBCheckpoints:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
 
+    def latest_consent(self, subject: str, channel: str) -> datetime | None:
+        answer = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": f"consent#{subject}#{channel}"}}, ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return None if item is None else _from_micros(int(item["consent_at"]["N"]))
+
     def advance_consent(self, subject: str, channel: str, timestamp: datetime) -> bool:
         from botocore.exceptions import ClientError
 
@@ -240,6 +295,7 @@ class DynamoDBCheckpoints:
                     "id": {"S": f"consent#{subject}#{channel}"},
                     "consent_at": {"N": str(_micros(timestamp))},
                     "expiration": {"N": str(_expiration(datetime.now(UTC), True))},
+                    **_person_attribute(subject),
                 },
                 ConditionExpression="attribute_not_exists(id) OR consent_at <= :ts",
                 ExpressionAttributeValues={":ts": {"N": str(_micros(timestamp))}},
@@ -249,6 +305,30 @@ class DynamoDBCheckpoints:
                 raise
             return False
         return True
+
+    def forget(self, subjects: tuple[str, ...]) -> int:
+        deleted = 0
+        for subject in subjects:
+            for key in self._keys_of(subject):
+                self._client.delete_item(TableName=self._table, Key={"id": {"S": key}})
+                deleted += 1
+        return deleted
+
+    def _keys_of(self, subject: str) -> list[str]:
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            IndexName=PERSON_INDEX,
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": "person"},
+            ExpressionAttributeValues={":p": {"S": subject}},
+        )
+        return [item["id"]["S"] for page in pages for item in page.get("Items", [])]
+
+
+def _person_attribute(key: str) -> dict[str, dict[str, str]]:
+    person = person_of(key)
+    return {"person": {"S": person}} if person else {}
 
 
 def _expiration(now: datetime, fact: bool) -> int:

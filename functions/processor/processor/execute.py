@@ -8,6 +8,12 @@ would cost 2 in both cases.
 
 Send safety: the send step is marked `attempted` before messages/create; a retry that finds our own
 attempt uses `send_message_safely(attempted_since=...)`, which looks the message up before sending.
+
+Consent safety: the newest-wins watermark is read before a consent call and advanced only after NOMI
+accepted it. A web-form or checkout SMS opt-in for an existing contact that NOMI shows as having
+unsubscribed (`unsubscribed_at`) costs one consent-history read: when NOMI's latest SMS event is an
+opt-out, only the person texting START can re-subscribe, so the attempt is an outcome
+(`sms_opted_out_at_nomi`), never a call.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from gateway_events.canonical import ConsentEvidence
+from gateway_events.identity import normalize_identity
 from nomi_client.errors import AmbiguousSendError, CoolingOffError, NomiAPIError, NotFoundError
 from nomi_client.models import ConsentInput
 from processor.checkpoints import Checkpoint, CheckpointStore, StepDoneError
 from processor.errors import TransientEventError
 from processor.plan import (
+    OPT_IN_STATUSES,
     ApplyConsent,
+    ForgetPerson,
     Plan,
     RecordConversion,
     SendTransactional,
@@ -44,6 +53,11 @@ _STANDARD_TOKENS = ("name", "first_name", "last_name", "st", "state", "link")
 # An "existing" contact created this recently may be our own create, retried after NOMI applied it
 # (with its consent) but the answer was lost; covers SQS's retries of one event (Lambda max 15 min).
 OWN_CREATE_WINDOW = timedelta(minutes=15)
+# Opt-ins that the person's own earlier opt-out at NOMI overrides: only a keyword (START) undoes a STOP.
+_BOX_SOURCES = frozenset({"webform", "checkout"})
+_OPT_OUT_SOURCES = frozenset({"stop", "spam_report", "unsubscribe_link"})
+# NOMI's answer to contacts/create with update=false for a phone it knows (the sandbox: 409).
+_EXISTS_STATUS = 409
 
 
 class Observer(Protocol):
@@ -125,6 +139,9 @@ class _Contact:
     new: bool = False
     sms_status: str | None = None
     unsubscribed_at: datetime | None = None
+    other_email: bool = False
+    """An existing contact that an anonymous upsert left untouched holds another email than the
+    event's (or none): the event's email consent is not for this contact."""
     consent_done: set[str] = field(default_factory=set)
     attached: set[str] = field(default_factory=set)
     """Channels whose consent rode on a contacts/create that answered "existing contact": that answer
@@ -149,11 +166,13 @@ class Executor:
         *,
         observer: Observer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        receipts: Callable[[ApplyConsent, Plan], None] | None = None,
     ) -> None:
         self._client = client
         self._store = checkpoints
         self._observer = observer or _NullObserver()
         self._clock = clock
+        self._receipts = receipts  # processor.receipts: called once NOMI accepted a consent
 
     def run(self, plan: Plan, *, owner: str | None = None) -> Outcome:
         """Run every step in order; NOMI/AWS errors propagate (the caller classifies them)."""
@@ -173,10 +192,12 @@ class _Run:
         self.store = executor._store
         self.observer = executor._observer
         self.clock = executor._clock
+        self.receipts = executor._receipts
         self.plan = plan
         self.owner = owner
         self.contact = _Contact()
         self.outcome = Outcome(plan.event_id, plan.event_type)
+        self.watermarks: dict[tuple[str, str], datetime | None] = {}
 
     # --- bookkeeping -------------------------------------------------------------------------
     def full_key(self, step: Step) -> str:
@@ -217,6 +238,29 @@ class _Run:
         self.store.complete(self.full_key(step), owner=self.owner, result=result or {}, fact=step.fact)
         self.record(step, status)
 
+    def is_current(self, subject: str, channel: str, timestamp: datetime) -> bool:
+        """Whether no newer consent than `timestamp` was accepted for subject+channel (read once a run)."""
+        if (subject, channel) not in self.watermarks:
+            self.watermarks[(subject, channel)] = self.store.latest_consent(subject, channel)
+        latest = self.watermarks[(subject, channel)]
+        return latest is None or latest <= timestamp
+
+    def accepted(self, subject: str, channel: str, timestamp: datetime) -> None:
+        """NOMI accepted the change: only now does the watermark move."""
+        self.store.advance_consent(subject, channel, timestamp)
+        latest = self.watermarks.get((subject, channel))
+        if latest is None or latest < timestamp:
+            self.watermarks[(subject, channel)] = timestamp
+
+    def decided(self, step: ApplyConsent, reason: str, detail: str = "") -> None:
+        """Skip a consent step; a once-per-reference opt-in is then settled for good (a box still
+        ticked on a later update of the same checkout is the same, already decided, opt-in)."""
+        self.skip_step(step, reason, detail)
+        if step.once:
+            self.store.complete(
+                self.full_key(step), owner=self.owner, result={"skipped": reason}, fact=step.fact
+            )
+
     # --- steps -------------------------------------------------------------------------------
     def step(self, step: Step) -> None:
         if isinstance(step, ApplyConsent) and step.channel in self.contact.consent_done:
@@ -232,6 +276,7 @@ class _Run:
             Unsubscribe: self.unsubscribe,
             SendTransactional: self.send,
             RecordConversion: self.record_conversion,
+            ForgetPerson: self.forget,
         }[type(step)]
         handler(step)
 
@@ -240,6 +285,7 @@ class _Run:
             self.contact.contact_id = int(checkpoint.result["contact_id"])
             unsubscribed = checkpoint.result.get("unsubscribed_at")
             self.contact.unsubscribed_at = datetime.fromisoformat(unsubscribed) if unsubscribed else None
+            self.contact.other_email = bool(checkpoint.result.get("other_email"))
         if isinstance(step, ApplyConsent):
             self.contact.consent_done.add(step.channel)
 
@@ -249,7 +295,31 @@ class _Run:
         attach = self.consents_to_attach()
         started = self.clock()
         try:
-            contact = self.call(
+            contact = self.create_contact(step, attach, started)
+        except BaseException:
+            # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us.
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
+        if contact is None:
+            self.complete(step, self.contact_result())
+            return
+        self.learn_contact(contact)
+        if not self.contact.new and _created_since(contact, started - OWN_CREATE_WINDOW):
+            self.contact.attached.update(attach)
+        if self.contact.new:
+            # NOMI applied the consent fields because this call created the contact.
+            for channel, consent_step in attach.items():
+                self.receipt(consent_step)
+                self.complete(consent_step, {"via": "contacts/create"})
+                self.accepted(consent_step.subject, channel, consent_step.evidence.timestamp)
+                self.contact.consent_done.add(channel)
+        self.complete(step, self.contact_result())
+
+    def create_contact(self, step: UpsertContact, attach: dict[str, ApplyConsent], started: datetime) -> Any:
+        """contacts/create; for an anonymous upsert (update=false) of a phone NOMI knows, the existing
+        contact is left as it is and only looked up (None when NOMI does not find it either)."""
+        try:
+            return self.call(
                 "contacts/create",
                 self.client.create_contact,
                 phone=step.phone,
@@ -258,23 +328,22 @@ class _Run:
                 email=step.email,
                 tags=list(step.tags) or None,
                 custom_variables=step.custom_variables or None,
-                update=True,
+                update=step.update_existing,
                 sms_consent=_consent_input(attach.get("sms")),
                 email_consent=_consent_input(attach.get("email")),
             )
-        except BaseException:
-            # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us.
-            self.store.release(self.full_key(step), owner=self.owner)
-            raise
-        self.learn_contact(contact)
-        if not self.contact.new and _created_since(contact, started - OWN_CREATE_WINDOW):
-            self.contact.attached.update(attach)
-        if self.contact.new:
-            # NOMI applied the consent fields because this call created the contact.
-            for channel, consent_step in attach.items():
-                self.complete(consent_step, {"via": "contacts/create"})
-                self.contact.consent_done.add(channel)
-        self.complete(step, self.contact_result())
+        except NomiAPIError as exc:
+            if step.update_existing or exc.status_code != _EXISTS_STATUS:
+                raise
+        found = self.call("contacts/lookup", self.client.find_contact, phone=step.phone)
+        if found is not None:
+            self.contact.contact_id = found.contact_id
+            self.contact.unsubscribed_at = found.unsubscribed_at
+            self.contact.other_email = _normal_email(found.email) != _normal_email(step.email)
+            if _created_since(found, started - OWN_CREATE_WINDOW):
+                # Perhaps our own create, applied with its consent before its answer was lost.
+                self.contact.attached.update(attach)
+        return None
 
     def consents_to_attach(self) -> dict[str, ApplyConsent]:
         """The plan's consent steps worth sending with contacts/create (not done, not stale)."""
@@ -282,10 +351,12 @@ class _Run:
         for consent in self.plan.steps:
             if not isinstance(consent, ApplyConsent) or consent.channel in self.contact.consent_done:
                 continue
+            if consent.channel == "email" and consent.evidence.consent_text:
+                continue  # contacts/create takes no email consent text; the consent endpoint keeps the words
             checkpoint = self.store.get(self.full_key(consent))
             if checkpoint is not None and checkpoint.state == "done":
                 continue
-            if self.store.advance_consent(consent.subject, consent.channel, consent.evidence.timestamp):
+            if self.is_current(consent.subject, consent.channel, consent.evidence.timestamp):
                 attach[consent.channel] = consent
         return attach
 
@@ -304,28 +375,27 @@ class _Run:
             "unsubscribed_at": self.contact.unsubscribed_at.isoformat()
             if self.contact.unsubscribed_at
             else None,
+            "other_email": self.contact.other_email,
         }
 
     def apply_consent(self, step: ApplyConsent) -> None:
         evidence = step.evidence
-        if not self.store.advance_consent(step.subject, step.channel, evidence.timestamp):
-            self.skip_step(step, "stale_consent", f"a newer {step.channel} consent was already applied")
+        if not self.is_current(step.subject, step.channel, evidence.timestamp):
+            self.decided(step, "stale_consent", f"a newer {step.channel} consent was already applied")
             return
         if evidence.status == "unsubscribed":
             if self.claim(step) is False:
                 return
-            self.call("contacts/unsubscribe", self.client.unsubscribe, phone=step.subject, type=step.channel)
+            target = (
+                {"email": step.email} if step.channel == "email" and step.email else {"phone": step.phone}
+            )
+            self.call("contacts/unsubscribe", self.client.unsubscribe, type=step.channel, **target)
             self.complete(step, {"via": "contacts/unsubscribe"})
+            self.accepted(step.subject, step.channel, evidence.timestamp)
             return
-        unsubscribed_at = self.contact.unsubscribed_at
-        if (
-            step.channel == "sms"
-            and evidence.status == "subscribed"
-            and unsubscribed_at is not None
-            and evidence.timestamp <= unsubscribed_at
-        ):
-            # Never re-subscribe SMS after a STOP on old evidence; only a newer opt-in goes through.
-            self.skip_step(step, "consent_predates_unsubscribe")
+        reason = self.refusal(step)
+        if reason is not None:
+            self.decided(step, reason)
             return
         if self.contact.contact_id is None:
             self.skip_step(step, "no_contact_id", "contacts/create returned no contact id")
@@ -336,7 +406,9 @@ class _Run:
         if (isinstance(previous, Checkpoint) or step.channel in self.contact.attached) and self.on_record(
             step
         ):
+            self.receipt(step)  # the attempt that recorded it may have stopped before its receipt
             self.complete(step, {"via": "already recorded"})
+            self.accepted(step.subject, step.channel, evidence.timestamp)
             return
         try:
             self.call(
@@ -360,13 +432,56 @@ class _Run:
             # NOMI may have recorded it: look before anyone records it again; keep the claim so that
             # a retry of this event looks too.
             if self.on_record(step):
+                self.receipt(step)
                 self.complete(step, {"via": "already recorded"})
+                self.accepted(step.subject, step.channel, evidence.timestamp)
                 return
             raise
         except BaseException:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
+        self.receipt(step)
         self.complete(step, {"via": "contacts/consent"})
+        self.accepted(step.subject, step.channel, evidence.timestamp)
+
+    def refusal(self, step: ApplyConsent) -> str | None:
+        """Why an opt-in for an existing contact must not be recorded, or None when it may be."""
+        evidence = step.evidence
+        if step.channel == "email":
+            # An untouched contact holding another address: this consent is not for it.
+            return "email_not_on_contact" if self.contact.other_email else None
+        unsubscribed_at = self.contact.unsubscribed_at
+        if evidence.status not in OPT_IN_STATUSES or unsubscribed_at is None or self.contact.new:
+            return None
+        if evidence.source in _BOX_SOURCES and self.opted_out_at_nomi():
+            return "sms_opted_out_at_nomi"
+        if evidence.timestamp <= unsubscribed_at:
+            # Never re-subscribe SMS after a STOP on old evidence; only a newer opt-in goes through.
+            return "consent_predates_unsubscribe"
+        return None
+
+    def opted_out_at_nomi(self) -> bool:
+        """Whether NOMI's latest SMS consent event is the person's opt-out (STOP, spam report, any
+        unsubscribe): a form or checkout box cannot undo it, only the person texting START."""
+        if self.contact.contact_id is None:
+            return False
+        history = self.call(
+            "contacts/consent/history",
+            self.client.get_consent_history,
+            self.contact.contact_id,
+            channel="sms",
+        )
+        events = [e for e in history.consent_events if e.channel == "sms"]
+        if not events:
+            return history.current_sms_status == "unsubscribed"
+        latest = events[0]  # NOMI lists the log newest first
+        return latest.status == "unsubscribed" or (latest.source or "") in _OPT_OUT_SOURCES
+
+    def receipt(self, step: ApplyConsent) -> None:
+        """Before the step counts as done: a failed receipt write retries the event, and the retry
+        finds the consent on NOMI's record and writes the receipt then."""
+        if self.receipts is not None:
+            self.receipts(step, self.plan)
 
     def on_record(self, step: ApplyConsent) -> bool:
         """Whether NOMI's consent log already holds this fact (same channel, status and time)."""
@@ -386,8 +501,9 @@ class _Run:
         )
 
     def unsubscribe(self, step: Unsubscribe) -> None:
+        moment = step.evidence.timestamp
         fresh = [
-            c for c in step.channels if self.store.advance_consent(step.subject, c, step.evidence.timestamp)
+            c for c, subject in step.watermarks if subject is None or self.is_current(subject, c, moment)
         ]
         if not fresh:
             self.skip_step(step, "stale_consent", "a newer consent was already applied")
@@ -396,17 +512,29 @@ class _Run:
             return
         kind = "both" if len(fresh) == 2 else fresh[0]
         target = {"phone": step.phone} if step.phone else {"email": step.email}
+        result: dict[str, Any] = {"type": kind}
         try:
             self.call("contacts/unsubscribe", self.client.unsubscribe, type=kind, **target)
         except NotFoundError as exc:
-            # Events arrive out of order: the event creating this contact may still be in flight.
-            # Retry with SQS's growing delay; a person never created ends in the DLQ with this reason.
             self.store.release(self.full_key(step), owner=self.owner)
-            raise TransientEventError("NOMI has no contact to unsubscribe yet; retrying") from exc
+            if not step.erase:
+                # Events arrive out of order: the event creating this contact may still be in flight.
+                # Retry with SQS's growing delay; a person never created ends in the DLQ with this reason.
+                raise TransientEventError("NOMI has no contact to unsubscribe yet; retrying") from exc
+            # An erasure of someone NOMI does not know under this identifier: nothing to unsubscribe.
+            result["not_found"] = True
         except BaseException:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
-        self.complete(step, {"type": kind})
+        self.complete(step, result)
+        for channel, subject in step.watermarks:
+            if subject is not None and channel in fresh:
+                self.accepted(subject, channel, moment)
+
+    def forget(self, step: ForgetPerson) -> None:
+        """Delete the person's items last, once every unsubscribe of the erasure is done."""
+        deleted = self.store.forget(step.subjects)
+        self.record(step, "done", f"{deleted} items deleted")
 
     def send(self, step: SendTransactional) -> None:
         if not self.may_receive_transactional(step):
@@ -486,4 +614,8 @@ def _consent_input(step: ApplyConsent | None) -> ConsentInput | None:
     if step is None:
         return None
     evidence: ConsentEvidence = step.evidence
-    return ConsentInput(**evidence.model_dump())
+    return ConsentInput(**evidence.model_dump(exclude={"reference"}))
+
+
+def _normal_email(value: str | None) -> str | None:
+    return normalize_identity("email", value) if value else None

@@ -16,6 +16,14 @@ NOMI calls per event type (fewest correct sequence; "new" = phone unknown to NOM
   very call created: it has no consent record, so it is transactional-capable) → messages/create
   → 2 (new) / 3 (existing).
 - message.transactional: the same gate and send without variables → 2 / 3.
+
+Consent rules decided here, for every source alike (SQS producers and EventBridge included):
+SMS `subscribed`/`pending` evidence without a consent text is skipped (`sms_consent_without_text`),
+email evidence without an email is skipped (`email_consent_without_email`), web-form SMS opt-ins
+become `pending` under `sms_double_opt_in`, and test-mode events do nothing unless
+`process_test_events`. Keys name phones and emails only by their pseudonym (`settings.pseudonym`), so
+no checkpoint, log line or idempotency record holds one; consent keys are per identity: SMS on the
+phone, email on the normalised email.
 """
 
 from __future__ import annotations
@@ -36,8 +44,12 @@ from gateway_events.canonical import (
     Person,
     TransactionalMessage,
 )
+from gateway_events.identity import IdentityKind, normalize_identity
 from nomi_client.phones import PhoneNumberError, normalize_phone
 from processor.errors import UnsupportedEventError
+
+# Statuses that open a channel to marketing: these need the exact language the person agreed to.
+OPT_IN_STATUSES = frozenset({"subscribed", "pending"})
 
 
 class PlanSettings(Protocol):
@@ -47,6 +59,10 @@ class PlanSettings(Protocol):
     shipped_sms_enabled: bool
     shipped_template: str
     send_number_id: int | None
+    sms_double_opt_in: bool
+    process_test_events: bool
+
+    def pseudonym(self, kind: IdentityKind, value: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -67,27 +83,49 @@ class UpsertContact(Step):
     email: str | None = None
     tags: tuple[str, ...] = ()
     custom_variables: dict[str, str] = field(default_factory=dict)
+    update_existing: bool = True
+    """False: contacts/create with update=false, so an anonymous source never overwrites a contact."""
 
 
 @dataclass(frozen=True)
 class ApplyConsent(Step):
     """Consent evidence for one channel: rides on contacts/create for a new contact; otherwise the
-    consent endpoint (subscribe/pending/transactional_only) or contacts/unsubscribe (unsubscribed)."""
+    consent endpoint (subscribe/pending/transactional_only) or contacts/unsubscribe (unsubscribed).
+
+    `subject` is the pseudonym of the identity the consent belongs to (phone for SMS, email for
+    email): the newest-wins watermark is kept on it. `email` is the address an email consent is for."""
 
     channel: Literal["sms", "email"]
     evidence: ConsentEvidence
     subject: str
+    phone: str = ""
+    email: str | None = None
+    once: bool = False
+    """Recorded once per collection reference (a checkout token): decided once, never re-applied."""
 
 
 @dataclass(frozen=True)
 class Unsubscribe(Step):
-    """contacts/unsubscribe for a consent.change that withdraws consent: no contact lookup needed."""
+    """contacts/unsubscribe for a consent.change that withdraws consent: no contact lookup needed.
+
+    `watermarks` pairs each channel with the pseudonym its newest-wins watermark is kept on (None:
+    the event names no such identity, so no watermark can be consulted for that channel)."""
 
     channels: tuple[Literal["sms", "email"], ...]
     evidence: ConsentEvidence
     subject: str
     phone: str | None = None
     email: str | None = None
+    watermarks: tuple[tuple[Literal["sms", "email"], str | None], ...] = ()
+    erase: bool = False
+    """A privacy erasure: a contact NOMI does not know is nothing to unsubscribe, not a retry."""
+
+
+@dataclass(frozen=True)
+class ForgetPerson(Step):
+    """Delete every item the gateway keeps under these pseudonyms (after a privacy erasure)."""
+
+    subjects: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -135,6 +173,9 @@ def plan(event: Any, settings: PlanSettings) -> Plan:
     planner = _PLANNERS.get(type(event))
     if planner is None:
         raise UnsupportedEventError(f"no planner for canonical type {getattr(event, 'type', type(event))}")
+    if getattr(event, "test_mode", False) and not settings.process_test_events:
+        skip = Skip("test_event", "a test-mode event: process_test_events is off")
+        return Plan(event.event_id, event.type, skips=(skip,))
     return planner(event, settings)
 
 
@@ -150,13 +191,22 @@ def _plan_contact_upsert(event: ContactUpsert, settings: PlanSettings) -> Plan:
     phone = contact_phone(event.person, settings)
     if phone is None:
         return _no_phone(event)
-    upsert = _upsert(event.person, phone, tags=event.tags, variables=event.custom_variables)
-    consents = _consent_steps(phone, sms=event.sms_consent, email=event.email_consent)
-    return Plan(event.event_id, event.type, (upsert, *consents), contact_key=phone)
+    upsert = _upsert(
+        event.person,
+        phone,
+        settings,
+        tags=event.tags,
+        variables=event.custom_variables,
+        update_existing=event.update_existing,
+    )
+    consents, skips = _consent_steps(
+        phone, event.person, settings, sms=event.sms_consent, email=event.email_consent
+    )
+    return Plan(event.event_id, event.type, (upsert, *consents), skips, contact_key=phone)
 
 
 def _plan_consent_change(event: ConsentChange, settings: PlanSettings) -> Plan:
-    email = event.person.email.strip().lower() if event.person.email else None
+    email = _email(event.person)
     try:
         phone = contact_phone(event.person, settings)
     except PhoneNumberError:
@@ -168,25 +218,55 @@ def _plan_consent_change(event: ConsentChange, settings: PlanSettings) -> Plan:
         ("sms", "email") if event.channel == "both" else (event.channel,)
     )
     if event.evidence.status == "unsubscribed":
-        subject = phone or email
-        if subject is None or (phone is None and "sms" in channels):
-            return _no_phone(event)
-        stamp = _utc(event.evidence.timestamp)
-        step = Unsubscribe(
+        return _plan_unsubscribe(event, settings, channels, phone=phone, email=email)
+    if phone is None:
+        return _no_phone(event)
+    consents, skips = _consent_steps(phone, event.person, settings, **{channels[0]: event.evidence})
+    if not consents:
+        # The consent was all this event asked for: no contact is created without it.
+        return Plan(event.event_id, event.type, skips=skips, contact_key=phone)
+    upsert = _upsert(event.person, phone, settings)
+    return Plan(event.event_id, event.type, (upsert, *consents), skips, contact_key=phone)
+
+
+def _plan_unsubscribe(
+    event: ConsentChange,
+    settings: PlanSettings,
+    channels: tuple[Literal["sms", "email"], ...],
+    *,
+    phone: str | None,
+    email: str | None,
+) -> Plan:
+    """One unsubscribe by phone (else by email); an erasure unsubscribes by phone AND by email (NOMI
+    takes one identifier per call) and then forgets the person."""
+    phone_key = settings.pseudonym("phone", phone) if phone else None
+    email_key = settings.pseudonym("email", email) if email else None
+    if phone is None and (email is None or channels == ("sms",)):
+        return _no_phone(event)
+    watermarks = tuple((c, phone_key if c == "sms" else email_key) for c in channels)
+    stamp = _utc(event.evidence.timestamp)
+    targets: list[tuple[str, dict[str, str]]] = []
+    if phone is not None and phone_key is not None:
+        targets.append((phone_key, {"phone": phone}))
+    if email is not None and email_key is not None and (phone is None or event.erase):
+        targets.append((email_key, {"email": email}))
+    steps: list[Step] = [
+        Unsubscribe(
             key=f"consent:{subject}:{'+'.join(channels)}:{stamp}",
             fact=True,
             channels=channels,
             evidence=event.evidence,
             subject=subject,
-            phone=phone,
-            email=email if phone is None else None,
+            watermarks=watermarks,
+            erase=event.erase,
+            **target,
         )
-        return Plan(event.event_id, event.type, (step,), contact_key=subject)
-    if phone is None:
-        return _no_phone(event)
-    upsert = _upsert(event.person, phone)
-    consent = _consent_step(phone, channels[0], event.evidence)
-    return Plan(event.event_id, event.type, (upsert, consent), contact_key=phone)
+        for subject, target in targets
+    ]
+    if event.erase:
+        subjects = tuple(s for s in (phone_key, email_key) if s)
+        steps.append(ForgetPerson(key=f"forget:{stamp}", fact=False, subjects=subjects))
+    return Plan(event.event_id, event.type, tuple(steps), contact_key=phone or email)
 
 
 def _plan_order(event: Order, settings: PlanSettings) -> Plan:
@@ -202,8 +282,12 @@ def _plan_order(event: Order, settings: PlanSettings) -> Plan:
             "last_order_currency": event.currency,
             **event.custom_variables,
         }
-        steps.append(_upsert(event.person, phone, tags=event.tags, variables=variables))
-        steps.extend(_consent_steps(phone, sms=event.sms_consent, email=event.email_consent))
+        steps.append(_upsert(event.person, phone, settings, tags=event.tags, variables=variables))
+        consents, consent_skips = _consent_steps(
+            phone, event.person, settings, sms=event.sms_consent, email=event.email_consent
+        )
+        steps.extend(consents)
+        skips.extend(consent_skips)
     if event.type == "order.paid":
         if event.click_id:
             steps.append(
@@ -235,6 +319,7 @@ def _plan_order_shipped(event: OrderShipped, settings: PlanSettings) -> Plan:
     upsert = _upsert(
         event.person,
         phone,
+        settings,
         variables=variables,
         key=f"shipment:{event.shipment_id}:vars:{_digest(variables)}",
     )
@@ -263,7 +348,7 @@ def _plan_transactional_message(event: TransactionalMessage, settings: PlanSetti
     phone = contact_phone(event.person, settings)
     if phone is None:
         return _no_phone(event)
-    upsert = _upsert(event.person, phone)
+    upsert = _upsert(event.person, phone, settings)
     send = SendTransactional(
         key=f"message:{event.dedupe_key or event.event_id}:sms",
         fact=True,
@@ -281,13 +366,15 @@ def _plan_transactional_message(event: TransactionalMessage, settings: PlanSetti
 def _upsert(
     person: Person,
     phone: str,
+    settings: PlanSettings,
     *,
     tags: list[str] | None = None,
     variables: dict[str, str] | None = None,
     key: str | None = None,
+    update_existing: bool = True,
 ) -> UpsertContact:
     return UpsertContact(
-        key=key or f"contact:{phone}",
+        key=key or f"contact:{settings.pseudonym('phone', phone)}",
         fact=key is not None,
         phone=phone,
         first_name=person.first_name,
@@ -295,24 +382,62 @@ def _upsert(
         email=person.email,
         tags=tuple(dict.fromkeys(tags or ())),
         custom_variables=dict(variables or {}),
+        update_existing=update_existing,
     )
 
 
 def _consent_steps(
-    phone: str, *, sms: ConsentEvidence | None, email: ConsentEvidence | None
-) -> list[ApplyConsent]:
-    pairs: list[tuple[Literal["sms", "email"], ConsentEvidence | None]] = [("sms", sms), ("email", email)]
-    return [_consent_step(phone, channel, evidence) for channel, evidence in pairs if evidence is not None]
+    phone: str,
+    person: Person,
+    settings: PlanSettings,
+    *,
+    sms: ConsentEvidence | None = None,
+    email: ConsentEvidence | None = None,
+) -> tuple[list[ApplyConsent], list[Skip]]:
+    """The consent steps of one event, after the rules every source obeys (see the module doc)."""
+    steps: list[ApplyConsent] = []
+    skips: list[Skip] = []
+    if sms is not None:
+        if sms.status in OPT_IN_STATUSES and not sms.consent_text:
+            skips.append(Skip("sms_consent_without_text", "an SMS opt-in must carry the consent text shown"))
+        else:
+            if settings.sms_double_opt_in and sms.source == "webform" and sms.status == "subscribed":
+                sms = sms.model_copy(update={"status": "pending"})
+            steps.append(_consent_step(settings.pseudonym("phone", phone), "sms", sms, phone=phone))
+    if email is not None:
+        address = _email(person)
+        if address is None:
+            skips.append(Skip("email_consent_without_email", "email consent for a person without an email"))
+        else:
+            subject = settings.pseudonym("email", address)
+            steps.append(_consent_step(subject, "email", email, phone=phone, email=address))
+    return steps, skips
 
 
-def _consent_step(phone: str, channel: Literal["sms", "email"], evidence: ConsentEvidence) -> ApplyConsent:
+def _consent_step(
+    subject: str,
+    channel: Literal["sms", "email"],
+    evidence: ConsentEvidence,
+    *,
+    phone: str,
+    email: str | None = None,
+) -> ApplyConsent:
+    # A referenced opt-in (a checkout token) is one fact however often the box is seen ticked.
+    moment = f"ref:{evidence.reference}" if evidence.reference else _utc(evidence.timestamp)
     return ApplyConsent(
-        key=f"consent:{phone}:{channel}:{_utc(evidence.timestamp)}",
+        key=f"consent:{subject}:{channel}:{moment}",
         fact=True,
         channel=channel,
         evidence=evidence,
-        subject=phone,
+        subject=subject,
+        phone=phone,
+        email=email,
+        once=evidence.reference is not None,
     )
+
+
+def _email(person: Person) -> str | None:
+    return normalize_identity("email", person.email) if person.email and person.email.strip() else None
 
 
 def _utc(moment: datetime) -> str:

@@ -14,9 +14,10 @@ import os
 from typing import Annotated, Any, get_args
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from gateway_events.canonical import ConsentChange, ContactUpsert, Order, OrderShipped, TransactionalMessage
+from gateway_events.identity import IdentityKind, pseudonym
 from gateway_events.topics import SHOPIFY_TOPICS, STRIPE_EVENT_TYPES
 
 SETTINGS_ENV = "MAPPING_SETTINGS"
@@ -72,6 +73,10 @@ DEFAULT_SHIPPED_TEMPLATE = "Hi [first_name], your order [order_id] has shipped. 
 
 _Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
+# The pseudonym key of unit tests and of a processor started without IDENTITY_HASH_SECRET_NAME (wiring
+# warns): a deployed stack always reads the stack's own secret instead.
+DEVELOPMENT_IDENTITY_KEY = b"nomi-gateway-development-identity-key"
+
 
 class SettingsError(ValueError):
     """The mapping configuration (`MAPPING_SETTINGS`) is not valid JSON or breaks a rule."""
@@ -115,6 +120,21 @@ class MappingSettings(BaseModel):
         description="Topics/types handled per source; a source left out keeps all of its topics.",
     )
     send_number_id: int | None = Field(default=None, ge=1, description="NOMI number_id for sends.")
+    sms_double_opt_in: bool = Field(
+        default=False,
+        description=(
+            "Record web-form SMS opt-ins as `pending` instead of `subscribed`: the person must confirm "
+            "(e.g. reply Y/START to NOMI's confirmation text) before NOMI lets marketing reach them."
+        ),
+    )
+    process_test_events: bool = Field(
+        default=False,
+        description=(
+            "Act on test-mode events (Shopify test orders, Stripe livemode false): contacts, consent, "
+            "conversions and SMS. Off: they are acknowledged and skipped with reason `test_event`."
+        ),
+    )
+    _identity_key: bytes = PrivateAttr(default=DEVELOPMENT_IDENTITY_KEY)
 
     @field_validator("default_phone_region")
     @classmethod
@@ -160,6 +180,16 @@ class MappingSettings(BaseModel):
                 )
             merged[source] = frozenset(topics)
         return merged
+
+    def with_identity_key(self, key: bytes) -> MappingSettings:
+        """A copy that names phones and emails in stored keys by the stack's pseudonym key."""
+        copy = self.model_copy()
+        copy._identity_key = key
+        return copy
+
+    def pseudonym(self, kind: IdentityKind, value: str) -> str:
+        """The keyed hash that stands for a phone or email in everything the gateway stores."""
+        return pseudonym(kind, value, key=self._identity_key)
 
     def consent_text(self, key: str) -> str | None:
         """The configured consent language for `key`, or None when none is configured."""

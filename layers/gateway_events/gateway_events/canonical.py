@@ -37,6 +37,14 @@ class ConsentEvidence(_Model):
     consent_text: _Text | None = Field(default=None, description="The exact consent language shown.")
     ip_address: Annotated[str, Field(max_length=64)] | None = None
     user_agent: Annotated[str, Field(max_length=512)] | None = None
+    reference: Annotated[str, Field(max_length=256)] | None = Field(
+        default=None,
+        description=(
+            "The form or checkout the consent was collected on (e.g. a Shopify checkout token). A box "
+            "seen ticked again on the same reference is the same opt-in: it is recorded once per "
+            "reference, phone/email and channel, with the time the gateway first saw it."
+        ),
+    )
 
 
 class Person(_Model):
@@ -60,6 +68,13 @@ class _Event(_Model):
     schema_version: Literal[1] = 1
     event_id: str = Field(min_length=1, max_length=512, description="The producer's unique id of this fact.")
     occurred_at: AwareDatetime
+    test_mode: bool = Field(
+        default=False,
+        description=(
+            "A test-mode fact (Shopify test order, Stripe livemode false): no contact, consent, "
+            "conversion or SMS comes of it unless the processor's process_test_events setting is on."
+        ),
+    )
 
 
 class ContactUpsert(_Event):
@@ -71,6 +86,13 @@ class ContactUpsert(_Event):
     custom_variables: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
     sms_consent: ConsentEvidence | None = None
     email_consent: ConsentEvidence | None = None
+    update_existing: bool = Field(
+        default=True,
+        description=(
+            "False for producers that cannot vouch for the person (a public signup form): names, email, "
+            "tags and custom variables then only seed a new contact and never overwrite an existing one."
+        ),
+    )
 
 
 class ConsentChange(_Event):
@@ -80,11 +102,20 @@ class ConsentChange(_Event):
     person: Person
     channel: Literal["sms", "email", "both"]
     evidence: ConsentEvidence
+    erase: bool = Field(
+        default=False,
+        description=(
+            "A privacy erasure (Shopify customers/redact): unsubscribe by phone and by email, then delete "
+            "what the gateway keeps about this person. Only with status unsubscribed."
+        ),
+    )
 
     @model_validator(mode="after")
     def _both_only_unsubscribes(self) -> ConsentChange:
         if self.channel == "both" and self.evidence.status != "unsubscribed":
             raise ValueError("channel 'both' is only for unsubscribing")
+        if self.erase and self.evidence.status != "unsubscribed":
+            raise ValueError("erase is only for unsubscribing")
         return self
 
 

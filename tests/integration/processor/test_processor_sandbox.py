@@ -58,7 +58,18 @@ def stack(monkeypatch):
             boto3.client("dynamodb").create_table(
                 TableName="idem",
                 KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                AttributeDefinitions=[
+                    {"AttributeName": "id", "AttributeType": "S"},
+                    {"AttributeName": "person", "AttributeType": "S"},
+                ],
+                # As template.yaml: the sparse index a privacy erasure queries.
+                GlobalSecondaryIndexes=[
+                    {
+                        "IndexName": "person",
+                        "KeySchema": [{"AttributeName": "person", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    }
+                ],
                 BillingMode="PAY_PER_REQUEST",
             )
             sqs = boto3.client("sqs")

@@ -101,6 +101,11 @@ def test_template_mapping_parameters_reach_the_settings():
     assert settings.consent_text("stripe_checkout") == "Send me offers"
 
 
+def test_template_consent_parameters_reach_the_settings():
+    settings = parse_settings(_mapping_settings(SmsDoubleOptIn="true", ProcessTestEvents="true"))
+    assert (settings.sms_double_opt_in, settings.process_test_events) == (True, True)
+
+
 def test_template_empty_tags_give_empty_lists():
     settings = parse_settings(_mapping_settings(ShopifyTags="", StripeTags="", SignupTags=""))
     assert settings.tags_for("shopify") == settings.tags_for("stripe") == settings.tags_for("signup") == []

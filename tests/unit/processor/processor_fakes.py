@@ -12,8 +12,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from nomi_client.errors import CoolingOffError, NotFoundError
-from nomi_client.models import ChannelStatus, ConsentStatus, Contact, SendOutcome
+from nomi_client.errors import CoolingOffError, NomiAPIError, NotFoundError
+from nomi_client.models import (
+    ChannelStatus,
+    ConsentHistory,
+    ConsentHistoryEvent,
+    ConsentStatus,
+    Contact,
+    SendOutcome,
+)
 from processor.checkpoints import InMemoryCheckpoints
 from processor.dlq import InMemoryDeadLetters
 from processor.record import RecordDeps, RecordProcessor
@@ -33,6 +40,9 @@ class FakeNomi:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.consent_log: list[dict[str, Any]] = []
         self.unsubscribes: list[dict[str, Any]] = []
+        # NOMI's append-only log as consent history shows it: (phone, channel, status, source, time),
+        # oldest first.
+        self.history: list[tuple[Any, ...]] = []
         self.messages: list[dict[str, Any]] = []
         self.conversions: list[dict[str, Any]] = []
         self.calls: list[str] = []
@@ -75,12 +85,22 @@ class FakeNomi:
 
     # --- NOMI ---
     def create_contact(
-        self, *, phone: str, sms_consent: Any = None, email_consent: Any = None, **fields: Any
+        self,
+        *,
+        phone: str,
+        sms_consent: Any = None,
+        email_consent: Any = None,
+        update: bool = True,
+        **fields: Any,
     ) -> Contact:
         self._enter("create_contact")
         with self._lock:
             existing = self.contacts.get(phone)
             new = existing is None
+            if not new and not update:
+                self.in_flight -= 1
+                # As the sandbox answers update=false for a known phone.
+                raise NomiAPIError("A contact with this phone number already exists.", status_code=409)
             if new:
                 existing = {
                     "contact_id": len(self.contacts) + 1,
@@ -89,6 +109,7 @@ class FakeNomi:
                     "tags": [],
                     "sms_status": None,
                     "unsubscribed_at": None,
+                    "created_at": NOW.isoformat(),
                 }
                 self.contacts[phone] = existing
             for name in ("first_name", "last_name", "email"):
@@ -107,6 +128,9 @@ class FakeNomi:
                 for channel, consent in (("sms", sms_consent), ("email", email_consent)):
                     if consent is not None:
                         self.consent_log.append({"phone": phone, "channel": channel, **consent.model_dump()})
+                        self.history.append(
+                            (phone, channel, consent.status, consent.source, consent.timestamp)
+                        )
                         events.append(
                             {"channel": channel, "status": consent.status, "source": consent.source}
                         )
@@ -124,7 +148,15 @@ class FakeNomi:
         self._enter("find_contact")
         found = self.contacts.get(phone or "")
         self._leave("find_contact")
-        return None if found is None else Contact(contact_id=found["contact_id"], phone=phone)
+        if found is None:
+            return None
+        return Contact(
+            contact_id=found["contact_id"],
+            phone=phone,
+            email=found.get("email"),
+            unsubscribed_at=found["unsubscribed_at"],
+            created_at=found.get("created_at"),
+        )
 
     def _by_id(self, contact_id: int) -> dict[str, Any]:
         return next(c for c in self.contacts.values() if c["contact_id"] == contact_id)
@@ -142,6 +174,7 @@ class FakeNomi:
                 hours_remaining=self.cooling_off_hours,
             )
         contact = self._by_id(contact_id)
+        self.history.append((contact["phone"], channel, status, source, timestamp))
         self.consent_log.append(
             {
                 "phone": contact["phone"],
@@ -167,7 +200,21 @@ class FakeNomi:
         if contact is not None and type in ("sms", "both"):
             contact["sms_status"] = "unsubscribed"
             contact["unsubscribed_at"] = NOW.isoformat()
+            self.history.append((contact["phone"], "sms", "unsubscribed", "api", NOW))
         self._leave("unsubscribe")
+
+    def get_consent_history(self, contact_id: int, *, channel: str | None = None) -> ConsentHistory:
+        self._enter("get_consent_history")
+        contact = self._by_id(contact_id)
+        mine = [h for h in self.history if h[0] == contact["phone"] and channel in (None, h[1])]
+        events = [
+            ConsentHistoryEvent(id=i + 1, channel=c, status=st, source=so, event_timestamp=at)
+            for i, (_, c, st, so, at) in enumerate(mine)
+        ]
+        self._leave("get_consent_history")
+        return ConsentHistory(
+            contact_id=contact_id, current_sms_status=contact["sms_status"], consent_events=events[::-1]
+        )
 
     def get_consent_status(self, contact_id: int) -> ConsentStatus:
         self._enter("get_consent_status")
@@ -206,6 +253,28 @@ class FakeNomi:
         self.messages.append({"phone": target, "message": message, **extra})
         self._leave("send_message")
         return SendOutcome(status="sent", attempts=1)
+
+
+def create_idempotency_table(client: Any, name: str = "idem") -> None:
+    """The template's IdempotencyTable on moto: key `id`, sparse `person` index for erasures."""
+    from processor.checkpoints import PERSON_INDEX
+
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "person", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": PERSON_INDEX,
+                "KeySchema": [{"AttributeName": "person", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 def envelope_body(

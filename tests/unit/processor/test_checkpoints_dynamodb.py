@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints, StepBusyError, StepDoneError
 
@@ -14,19 +12,8 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def dynamo_store(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="idem",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield DynamoDBCheckpoints("idem", client=client)
+def dynamo_store(idempotency_table):
+    return DynamoDBCheckpoints("idem", client=idempotency_table)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -94,3 +81,28 @@ def test_dynamodb_checkpoint_items_carry_ttl(dynamo_store):
     dynamo_store.claim("k", owner="a", now=T0, fact=False)
     item = dynamo_store._client.get_item(TableName="idem", Key={"id": {"S": "step#k"}})["Item"]
     assert int(item["expiration"]["N"]) > T0.timestamp()
+
+
+PHONE_KEY = "phone:" + "a" * 64
+EMAIL_KEY = "email:" + "b" * 64
+OTHER_KEY = "phone:" + "c" * 64
+
+
+def test_checkpoint_latest_consent_is_none_until_advanced(store):
+    assert store.latest_consent(PHONE_KEY, "sms") is None
+    store.advance_consent(PHONE_KEY, "sms", T0)
+    assert store.latest_consent(PHONE_KEY, "sms") == T0
+
+
+def test_checkpoint_forget_deletes_only_that_persons_items(store):
+    for key in (f"consent:{PHONE_KEY}:sms:t", f"evt#contact:{EMAIL_KEY}", f"consent:{OTHER_KEY}:sms:t"):
+        store.complete(key, owner="a", result={}, fact=True)
+    store.claim(f"consent:{PHONE_KEY}:email:t2", owner="a", now=T0, fact=True)
+    store.advance_consent(PHONE_KEY, "sms", T0)
+    store.advance_consent(OTHER_KEY, "sms", T0)
+    assert store.forget((PHONE_KEY, EMAIL_KEY)) == 4
+    assert store.get(f"consent:{PHONE_KEY}:sms:t") is None
+    assert store.get(f"consent:{PHONE_KEY}:email:t2") is None
+    assert store.latest_consent(PHONE_KEY, "sms") is None
+    assert store.get(f"consent:{OTHER_KEY}:sms:t").state == "done"
+    assert store.latest_consent(OTHER_KEY, "sms") == T0

@@ -10,6 +10,7 @@ from processor_fakes import NOW, FakeNomi, as_record, canonical_body, consent, m
 from nomi_client.errors import APITimeoutError, ServerError
 from processor.checkpoints import InMemoryCheckpoints
 from processor.errors import TransientEventError
+from processor.settings import MappingSettings
 
 
 def _handle(worker, event, **kwargs):
@@ -187,7 +188,7 @@ def test_out_of_order_consent_newest_wins():
 
 def test_stale_consent_is_not_attached_to_create_for_new_contact():
     nomi, store = FakeNomi(), InMemoryCheckpoints()
-    store.advance_consent("+15555550100", "sms", NOW)
+    store.advance_consent(MappingSettings().pseudonym("phone", "+15555550100"), "sms", NOW)
     _handle(
         make_worker(nomi, checkpoints=store),
         _consent_change("older", "subscribed", "2026-11-20T10:00:00+00:00"),
@@ -200,17 +201,20 @@ def test_cooling_off_is_recorded_as_outcome_not_retried():
     _existing(nomi, status="unsubscribed", unsubscribed_at="2026-11-21T00:00:00+00:00")
     nomi.cooling_off_hours = 47
     worker = make_worker(nomi, checkpoints=store)
-    result = _handle(worker, _consent_change("c-1", "subscribed", "2026-11-22T10:00:00+00:00"))
+    # Source api: a web form or checkout box would be refused before NOMI (sms_opted_out_at_nomi).
+    result = _handle(worker, _consent_change("c-1", "subscribed", "2026-11-22T10:00:00+00:00", source="api"))
     assert result["events"][0]["steps"][-1]["status"] == "cooling_off"
     assert worker.stats.skips["cooling_off"] == 1
-    _handle(worker, _consent_change("c-1", "subscribed", "2026-11-22T10:00:00+00:00"))
+    _handle(worker, _consent_change("c-1", "subscribed", "2026-11-22T10:00:00+00:00", source="api"))
     assert nomi.count("record_consent") == 1
 
 
 def test_old_opt_in_never_resubscribes_after_stop():
     nomi = FakeNomi()
     _existing(nomi, status="unsubscribed", unsubscribed_at="2026-11-21T00:00:00+00:00")
-    result = _handle(make_worker(nomi), _consent_change("c-1", "subscribed", "2026-11-20T10:00:00+00:00"))
+    result = _handle(
+        make_worker(nomi), _consent_change("c-1", "subscribed", "2026-11-20T10:00:00+00:00", source="api")
+    )
     assert nomi.count("record_consent") == 0
     assert result["events"][0]["skips"][0]["reason"] == "consent_predates_unsubscribe"
 

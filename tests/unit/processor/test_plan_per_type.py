@@ -34,17 +34,20 @@ def test_plan_contact_upsert_with_consents_upserts_then_one_consent_step_per_cha
     p = plan(
         _event(
             type="contact.upsert",
-            person=person("(555) 555-0100"),
+            person=person("(555) 555-0100", email="Ada@Example.com"),
             sms_consent=consent(),
             email_consent=consent(source="webform"),
         ),
         SETTINGS,
     )
+    phone_key = SETTINGS.pseudonym("phone", "+15555550100")
+    email_key = SETTINGS.pseudonym("email", "ada@example.com")
     assert _kinds(p) == ["UpsertContact", "ApplyConsent", "ApplyConsent"]
-    assert p.steps[0].key == "contact:+15555550100"
+    assert p.steps[0].key == f"contact:{phone_key}"
     assert not p.steps[0].fact
-    assert p.steps[1].key == "consent:+15555550100:sms:2026-11-20T10:00:00+00:00"
+    assert p.steps[1].key == f"consent:{phone_key}:sms:2026-11-20T10:00:00+00:00"
     assert p.steps[1].fact
+    assert p.steps[2].key == f"consent:{email_key}:email:2026-11-20T10:00:00+00:00"
 
 
 def test_plan_contact_upsert_without_phone_skips_with_reason():

@@ -51,6 +51,7 @@ _CONSENT_STATES: dict[str, str | None] = {
     "not_subscribed": None,
     "invalid": None,
 }
+_MIN_PHONE_DIGITS = 7
 # Fulfillments in these states never left: no shipping SMS.
 _DEAD_FULFILLMENT = frozenset({"cancelled", "error", "failure"})
 # '#1042.1' → '#1042': Shopify names a fulfillment after its order plus a sequence number.
@@ -104,6 +105,11 @@ class NoteAttribute(SourceModel):
     value: str | None = None
 
 
+class ClientDetails(SourceModel):
+    browser_ip: str | None = None
+    user_agent: str | None = None
+
+
 class Checkout(SourceModel):
     id: str = Field(min_length=1)
     token: str | None = None
@@ -117,6 +123,7 @@ class Checkout(SourceModel):
     customer: Customer | None = None
     shipping_address: Address | None = None
     billing_address: Address | None = None
+    client_details: ClientDetails | None = None
 
 
 class Fulfillment(SourceModel):
@@ -143,6 +150,9 @@ class ShopifyOrder(SourceModel):
     phone: str | None = None
     created_at: SourceTime | None = None
     updated_at: SourceTime | None = None
+    processed_at: SourceTime | None = None
+    test: bool | None = None
+    client_details: ClientDetails | None = None
     total_price: Decimal | None = Field(default=None, ge=0)
     current_total_price: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
@@ -287,11 +297,45 @@ def _email_evidence(
     )
 
 
-def _checkout_opt_in(ticked: bool | None, when: datetime, text: str | None) -> ConsentEvidence | None:
-    """A ticked checkout box; an unticked one is no decision (never an unsubscribe)."""
+def _checkout_opt_in(
+    ticked: bool | None,
+    when: datetime,
+    text: str | None,
+    *,
+    client: ClientDetails | None = None,
+    reference: str | None = None,
+) -> ConsentEvidence | None:
+    """A ticked checkout box, with the buyer's IP and user agent where the payload has them; an
+    unticked one is no decision (never an unsubscribe)."""
     if not ticked:
         return None
-    return ConsentEvidence(status="subscribed", timestamp=when, source="checkout", consent_text=text)
+    return ConsentEvidence(
+        status="subscribed",
+        timestamp=when,
+        source="checkout",
+        consent_text=text,
+        ip_address=first(client.browser_ip) if client else None,
+        user_agent=first(client.user_agent) if client else None,
+        reference=reference,
+    )
+
+
+def _own_phone_sms_evidence(
+    customer: Customer, settings: MappingSettings, fallback_time: datetime | None = None
+) -> ConsentEvidence | None:
+    """A customer's SMS consent belongs to the customer's own `phone`: without one, no SMS evidence
+    (never an address's or the order's phone)."""
+    if not first(customer.phone):
+        return None
+    return _sms_evidence(customer.sms_marketing_consent, settings, fallback_time)
+
+
+def _same_phone(a: str | None, b: str | None) -> bool:
+    """Whether two phones as a source wrote them are one number (formatting aside)."""
+    digits_a, digits_b = ("".join(ch for ch in v or "" if ch.isdigit()) for v in (a, b))
+    shorter, longer = sorted((digits_a, digits_b), key=len)
+    # A country code written or left out is formatting; fewer than 7 digits is no phone to compare.
+    return len(shorter) >= _MIN_PHONE_DIGITS and longer.endswith(shorter)
 
 
 def _required_time(value: datetime | None, what: str) -> datetime:
@@ -330,16 +374,27 @@ def _checkout(delivery: _Delivery) -> list[CanonicalEvent]:
     checkout: Checkout = validate_source(Checkout, delivery.payload, "Shopify checkout")
     settings = delivery.settings
     when = _required_time(checkout.updated_at or checkout.created_at, "checkout")
-    accepts_sms = bool(checkout.buyer_accepts_sms_marketing)
     customer = checkout.customer or Customer()
-    # The consent belongs to the number typed into the SMS box: that number is the contact.
-    phone = first(checkout.sms_marketing_phone) if accepts_sms else None
-    sms = _checkout_opt_in(accepts_sms, when, settings.consent_text("shopify_checkout"))
+    # The consent belongs to the number typed into the SMS box: that number is the contact, and
+    # without one a ticked box is evidence for nobody.
+    sms_phone = first(checkout.sms_marketing_phone)
+    reference = checkout.token or checkout.id
+    sms = _checkout_opt_in(
+        bool(checkout.buyer_accepts_sms_marketing and sms_phone),
+        when,
+        settings.consent_text("shopify_checkout"),
+        client=checkout.client_details,
+        reference=reference,
+    )
     email = _checkout_opt_in(
-        checkout.buyer_accepts_marketing, when, settings.consent_text("shopify_checkout_email")
+        checkout.buyer_accepts_marketing,
+        when,
+        settings.consent_text("shopify_checkout_email"),
+        client=checkout.client_details,
+        reference=reference,
     )
     person = _person(
-        phone=first(phone, checkout.phone, customer.phone),
+        phone=first(sms_phone if sms else None, checkout.phone, customer.phone),
         email=first(checkout.email, customer.email),
         first_name=customer.first_name,
         last_name=customer.last_name,
@@ -347,7 +402,7 @@ def _checkout(delivery: _Delivery) -> list[CanonicalEvent]:
     )
     return [
         ContactUpsert(
-            event_id=f"shopify:checkout:{checkout.token or checkout.id}:{when.isoformat()}",
+            event_id=f"shopify:checkout:{reference}:{when.isoformat()}",
             occurred_at=when,
             person=person,
             tags=delivery.tags,
@@ -379,26 +434,55 @@ def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
     # Placed is when the order was created; paid is when Shopify says the payment event fired.
     occurred = created if kind == "order.placed" else delivery.triggered_at
     customer = order.customer or Customer()
-    # buyer_accepts_marketing is the checkout's email box, ticked when the order was placed.
+    # buyer_accepts_marketing is the checkout's email box, ticked when the buyer completed checkout
+    # (processed_at), with the buyer's browser as client_details records it.
     email_consent = _checkout_opt_in(
-        order.buyer_accepts_marketing, created, settings.consent_text("shopify_checkout_email")
+        order.buyer_accepts_marketing,
+        order.processed_at or created,
+        settings.consent_text("shopify_checkout_email"),
+        client=order.client_details,
     )
-    return [
+    person = _order_person(order)
+    sms_consent = _own_phone_sms_evidence(customer, settings)
+    events: list[CanonicalEvent] = [
         Order(
             type=kind,
             event_id=f"shopify:order:{order.id}:{kind.removeprefix('order.')}",
             occurred_at=occurred,
+            test_mode=bool(order.test),
             order_id=order.id,
             order_name=order.name,
-            person=_order_person(order),
+            person=person,
             amount=amount,
             currency=order.currency.upper(),
             click_id=_click_id(order, settings),
             tags=delivery.tags,
-            sms_consent=_sms_evidence(customer.sms_marketing_consent, settings),
+            sms_consent=sms_consent if _same_phone(person.phone, customer.phone) else None,
             email_consent=email_consent,
         )
     ]
+    if sms_consent is not None and not _same_phone(person.phone, customer.phone):
+        events.append(_customer_sms_consent(customer, sms_consent, delivery, test_mode=bool(order.test)))
+    return events
+
+
+def _customer_sms_consent(
+    customer: Customer, evidence: ConsentEvidence, delivery: _Delivery, *, test_mode: bool
+) -> ContactUpsert:
+    """The customer's own SMS consent on the customer's own phone, when the order is about another."""
+    return ContactUpsert(
+        event_id=f"shopify:customer:{customer.id or 'unknown'}:sms:{evidence.timestamp.isoformat()}",
+        occurred_at=evidence.timestamp,
+        test_mode=test_mode,
+        person=Person(
+            phone=first(customer.phone),
+            email=first(customer.email),
+            first_name=clip_name(first(customer.first_name)),
+            last_name=clip_name(first(customer.last_name)),
+        ),
+        tags=delivery.tags,
+        sms_consent=evidence,
+    )
 
 
 def _shipped(
@@ -430,7 +514,9 @@ def _orders_fulfilled(delivery: _Delivery) -> list[CanonicalEvent]:
         _shipped(f, order_id=order.id, order_name=order.name, person=person, fallback=delivery.triggered_at)
         for f in order.fulfillments
     )
-    return [event for event in shipped if event is not None]
+    return [
+        event.model_copy(update={"test_mode": bool(order.test)}) for event in shipped if event is not None
+    ]
 
 
 def _fulfillment(delivery: _Delivery) -> list[CanonicalEvent]:
@@ -470,7 +556,7 @@ def _customer(delivery: _Delivery) -> list[CanonicalEvent]:
             occurred_at=when,
             person=person,
             tags=delivery.tags,
-            sms_consent=_sms_evidence(customer.sms_marketing_consent, delivery.settings),
+            sms_consent=_own_phone_sms_evidence(customer, delivery.settings),
             email_consent=_email_evidence(customer.email_marketing_consent, delivery.settings),
         )
     ]
@@ -517,6 +603,7 @@ def _customer_redact(delivery: _Delivery) -> list[CanonicalEvent]:
             person=Person(phone=first(customer.phone), email=first(customer.email)),
             channel="both",
             evidence=ConsentEvidence(status="unsubscribed", timestamp=when, source="api"),
+            erase=True,
         )
     ]
 

@@ -116,6 +116,7 @@ class StripeEvent(SourceModel):
     type: str = Field(min_length=1)
     created: SourceTime
     api_version: str | None = None
+    livemode: bool | None = None
     data: EventData
 
 
@@ -252,4 +253,8 @@ def adapt_stripe(envelope: Envelope, payload: Any, settings: MappingSettings) ->
     event: StripeEvent = validate_source(StripeEvent, payload, "Stripe event")
     if event.type != envelope.topic:
         raise InvalidEventError(f"envelope topic {envelope.topic!r} does not match event type {event.type!r}")
-    return handler(event, settings)
+    events = handler(event, settings)
+    if event.livemode is False:
+        # A test-mode key's event: the planner acts on it only when process_test_events says so.
+        return [e.model_copy(update={"test_mode": True}) for e in events]
+    return events

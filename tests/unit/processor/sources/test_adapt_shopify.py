@@ -75,12 +75,13 @@ def test_checkout_without_any_phone_still_yields_upsert_with_phone_none(run, loa
     assert event.person.phone is None
 
 
-def test_checkout_sms_opt_in_without_sms_phone_falls_back_to_shipping_phone(run, load):
+def test_checkout_sms_opt_in_without_sms_phone_has_no_sms_evidence(run, load):
     payload = load("shopify/checkouts_create.json")
     payload["sms_marketing_phone"] = None
     [event] = run("shopify", "checkouts/create", payload)
+    # The contact may still be the shipping phone, but the SMS box's consent is nobody's.
     assert event.person.phone == "(312) 555-0199"
-    assert event.sms_consent.status == "subscribed"
+    assert event.sms_consent is None
 
 
 def test_checkout_without_times_is_invalid(run, load):
@@ -111,7 +112,8 @@ def test_orders_paid_carries_embedded_customer_consent_and_buyer_email_opt_in(ru
     assert event.sms_consent.source == "checkout"  # consent_collected_from SHOPIFY
     assert event.sms_consent.timestamp == datetime(2026, 11, 20, 10, 4, 50, tzinfo=CST)
     assert event.email_consent.status == "subscribed"
-    assert event.email_consent.timestamp == datetime(2026, 11, 20, 10, 4, 51, tzinfo=CST)
+    # processed_at (checkout completed), not created_at (10:04:51).
+    assert event.email_consent.timestamp == datetime(2026, 11, 20, 10, 4, 50, tzinfo=CST)
 
 
 def test_orders_paid_prefers_current_total_after_an_edit(run, load):
