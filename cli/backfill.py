@@ -167,6 +167,28 @@ def _stamp(evidence: Any) -> str:
     return f"{evidence.status}@{evidence.timestamp.astimezone(UTC).isoformat()}"
 
 
+def _checked_sms(evidence: Any, payload: dict[str, Any], notes: list[str]) -> Any:
+    """The SMS evidence to import, or None with the reason noted. The adapter may already have dropped
+    it (no text, not the customer's phone): the reason is read from the export, whichever layer did."""
+    raw = payload.get("sms_marketing_consent") or {}
+    opt_in = (raw.get("state") or "").lower() in OPT_IN
+    if not (payload.get("phone") or "").strip():
+        # SMS consent belongs to the customer's own phone, never to an address's.
+        if opt_in or evidence is not None:
+            notes.append("sms_consent_without_customer_phone")
+        return None
+    if not opt_in:
+        return evidence  # an opt-out (or no decision) needs no text
+    if not raw.get("consent_updated_at"):
+        notes.append("sms_opt_in_without_consent_time")  # its time would be invented
+        return None
+    if evidence is None or not evidence.consent_text:
+        # Consent rules: an SMS opt-in is evidence only with the language the person saw.
+        notes.append("sms_opt_in_without_consent_text")
+        return None
+    return evidence
+
+
 def decide(line: str, settings: Any, *, shop_domain: str) -> Decision:
     """The canonical event for one JSONL line of the export (the adapter's own consent mapping)."""
     from gateway_events import ContactUpsert, Envelope
@@ -194,22 +216,15 @@ def decide(line: str, settings: Any, *, shop_domain: str) -> Decision:
     except (InvalidEventError, ValueError):
         return Decision(skip="invalid_customer")
     decision = Decision()
-    sms, email = event.sms_consent, event.email_consent
-    raw_sms = ((payload.get("sms_marketing_consent") or {}).get("state") or "").lower()
-    raw_email = ((payload.get("email_marketing_consent") or {}).get("state") or "").lower()
-    if raw_sms in OPT_IN and sms is None:
-        decision.notes.append("sms_opt_in_without_consent_time")
-    if raw_email in OPT_IN and email is None:
-        decision.notes.append("email_opt_in_without_consent_time")
-    if sms is not None and not (payload.get("phone") or "").strip():
-        # SMS consent belongs to the customer's own phone, never to an address's that the adapter
-        # may have fallen back on.
-        decision.notes.append("sms_consent_without_customer_phone")
-        sms = None
-    if sms is not None and sms.status in OPT_IN and not sms.consent_text:
-        # Consent rules: an SMS opt-in is evidence only with the language the person saw.
-        decision.notes.append("sms_opt_in_without_consent_text")
-        sms = None
+    sms = _checked_sms(event.sms_consent, payload, decision.notes)
+    email = event.email_consent
+    raw_email = payload.get("email_marketing_consent") or {}
+    if (raw_email.get("state") or "").lower() in OPT_IN and email is None:
+        decision.notes.append(
+            "email_opt_in_not_recorded"
+            if raw_email.get("consent_updated_at")
+            else "email_opt_in_without_consent_time"
+        )
     opted_in = [e for e in (sms, email) if e is not None and e.status in OPT_IN]
     if not opted_in:
         decision.skip = decision.notes[0] if decision.notes else "no_opt_in"
