@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from processor.batch import ConcurrentBatchProcessor
 from processor.observability import NAMESPACE, BatchStats, emit
 from processor.record import RecordProcessor
+from processor.shopify_admin.budget import set_time_budget
 
 logger = Logger()
 tracer = Tracer()
@@ -59,6 +60,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)  # lets a timed-out INPROGRESS record expire
+    set_time_budget(lambda: context.get_remaining_time_in_millis() / 1000)
     worker = runtime()
     worker.stats = BatchStats()
     metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))

@@ -636,10 +636,9 @@ def adapt_shopify(envelope: Envelope, payload: Any, settings: MappingSettings) -
     handler = _TOPICS.get(envelope.topic)
     if handler is None:
         raise UnsupportedEventError(f"Shopify topic {envelope.topic!r} is not handled")
-    if isinstance(payload, dict) and set(payload) == {"id"}:
-        # Shopify sends only the resource id when the body is over its size limit; the gateway does not
-        # call the Admin API, so this delivery cannot be mapped.
-        raise InvalidEventError(
-            f"Shopify {envelope.topic} body holds only the resource id (payload over size limit)"
-        )
+    from processor.shopify_admin.orders import complete_id_only, is_id_only
+
+    if is_id_only(payload):
+        # Shopify sends only the resource id when the body is over its size limit: fetch the rest.
+        payload = complete_id_only(envelope, payload)
     return handler(_Delivery(envelope, payload, settings))
