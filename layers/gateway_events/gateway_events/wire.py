@@ -53,10 +53,7 @@ class OutgoingEnvelope:
         return replace(self, payload=None, payload_ref=ref)
 
     def to_json(self) -> str:
-        document = self._head()
-        if self.payload is not None:
-            document["payload"] = self.payload
-        return _dumps(document)
+        return _dumps(self._document(self.payload))
 
     def to_json_with_raw_payload(self, raw_payload: str) -> str:
         """The same JSON as `to_json`, with `raw_payload` (JSON text of `payload`) spliced in verbatim.
@@ -64,9 +61,10 @@ class OutgoingEnvelope:
         The front door has just parsed the body to check it: re-serialising a 50 KB order would cost
         more than verifying and parsing it did.
         """
-        return f'{_dumps(self._head())[:-1]},"payload":{raw_payload}}}'
+        return f'{_dumps(self._document(None))[:-1]},"payload":{raw_payload}}}'
 
-    def _head(self) -> dict[str, Any]:
+    def _document(self, payload: Any) -> dict[str, Any]:
+        """The fields in `Envelope`'s order, None left out (as `model_dump_json(exclude_none=True)`)."""
         document: dict[str, Any] = {
             "version": ENVELOPE_VERSION,
             "source": self.source,
@@ -75,6 +73,8 @@ class OutgoingEnvelope:
             "received_at": _iso(self.received_at),
             "headers": self.headers,
         }
+        if payload is not None:
+            document["payload"] = payload
         if self.payload_ref is not None:
             document["payload_ref"] = self.payload_ref
         if self.body_sha256 is not None:
