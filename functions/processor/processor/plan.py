@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,7 +39,9 @@ from gateway_events.canonical import (
     TransactionalMessage,
 )
 from nomi_client.phones import PhoneNumberError, normalize_phone
+from processor.carriers import tracking_url
 from processor.errors import UnsupportedEventError
+from processor.money import amount_text
 
 
 class PlanSettings(Protocol):
@@ -46,7 +50,10 @@ class PlanSettings(Protocol):
     default_phone_region: str
     shipped_sms_enabled: bool
     shipped_template: str
+    shipped_template_without_link: str
     send_number_id: int | None
+    revenue_currency: str | None
+    conversion_delivery: str
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,9 @@ class RecordConversion(Step):
 
     click_id: str
     amount: Decimal
+    at_most_once: bool = False
+    """After an unknown outcome, keep the claim (the sale may go uncounted) instead of retrying (it
+    may be counted twice): /conversion has no idempotency key and no lookup."""
 
 
 @dataclass(frozen=True)
@@ -192,48 +202,63 @@ def _plan_consent_change(event: ConsentChange, settings: PlanSettings) -> Plan:
 def _plan_order(event: Order, settings: PlanSettings) -> Plan:
     steps: list[Step] = []
     skips: list[Skip] = []
-    phone = contact_phone(event.person, settings)
+    # A missing or junk phone loses the contact, never the sale: the conversion needs no contact.
+    phone, no_phone = usable_phone(event.person, settings)
     if phone is None:
-        skips.append(Skip("no_phone", "the order has no phone: no contact is created"))
+        skips.append(no_phone or Skip("no_phone"))
     else:
         variables = {
             "last_order_id": event.order_name or event.order_id,
-            "last_order_total": _money(event.amount),
+            "last_order_total": amount_text(event.amount, event.currency),
             "last_order_currency": event.currency,
             **event.custom_variables,
         }
         steps.append(_upsert(event.person, phone, tags=event.tags, variables=variables))
         steps.extend(_consent_steps(phone, sms=event.sms_consent, email=event.email_consent))
     if event.type == "order.paid":
-        if event.click_id:
-            steps.append(
-                RecordConversion(
-                    key=f"order:{event.order_id}:conversion",
-                    fact=True,
-                    click_id=event.click_id,
-                    amount=event.amount,
-                )
-            )
+        conversion = _conversion(event, settings)
+        if isinstance(conversion, Skip):
+            skips.append(conversion)
         else:
-            skips.append(Skip("no_click_id", "no click-through id: no conversion to record"))
+            steps.append(conversion)
     return Plan(event.event_id, event.type, tuple(steps), tuple(skips), contact_key=phone)
 
 
+def _conversion(event: Order, settings: PlanSettings) -> RecordConversion | Skip:
+    """One conversion per order, in the one currency NOMI totals revenue in (never yen added to dollars)."""
+    if not event.click_id:
+        return Skip("no_click_id", "no click-through id: no conversion to record")
+    merchant = settings.revenue_currency or event.shop_currency or event.currency
+    if event.currency != merchant:
+        return Skip(
+            "currency_mismatch",
+            f"the order is in {event.currency} and NOMI revenue in {merchant}: no conversion recorded",
+        )
+    return RecordConversion(
+        key=f"order:{event.order_id}:conversion",
+        fact=True,
+        click_id=event.click_id,
+        amount=event.amount,
+        at_most_once=settings.conversion_delivery == "at_most_once",
+    )
+
+
 def _plan_order_shipped(event: OrderShipped, settings: PlanSettings) -> Plan:
-    phone = contact_phone(event.person, settings)
+    recipient, phone, no_phone = shipment_recipient(event, settings)
     if phone is None:
-        return _no_phone(event)
+        return Plan(event.event_id, event.type, skips=(no_phone or Skip("no_phone"),))
+    link = _shipment_link(event)
     # Every variable the template may use is set, blank when unknown, so that no value of an earlier
-    # order is texted with this one.
+    # order is texted with this one. Merchants' own NOMI campaigns read them too.
     variables = {
         "order_id": event.order_name or event.order_id,
         "tracking_number": ", ".join(event.tracking_numbers),
-        "tracking_url": event.tracking_urls[0] if event.tracking_urls else "",
+        "tracking_url": link or "",
         "carrier": event.carrier or "",
     }
     # Keyed on the values: a repeated description of the shipment costs no call, changed tracking does.
     upsert = _upsert(
-        event.person,
+        recipient,
         phone,
         variables=variables,
         key=f"shipment:{event.shipment_id}:vars:{_digest(variables)}",
@@ -245,18 +270,83 @@ def _plan_order_shipped(event: OrderShipped, settings: PlanSettings) -> Plan:
     elif not (event.tracking_numbers or event.tracking_urls):
         skips.append(Skip("no_tracking", "no tracking yet: the SMS waits for a shipment with tracking"))
     else:
+        template = settings.shipped_template if link else settings.shipped_template_without_link
         steps.append(
             SendTransactional(
                 key=f"shipment:{event.shipment_id}:sms",
                 fact=True,
                 phone=phone,
-                message=settings.shipped_template,
-                first_name=event.person.first_name,
-                last_name=event.person.last_name,
+                # Rendered here, not by NOMI from the contact's variables: another parcel of the same
+                # contact may overwrite those before NOMI renders this one.
+                message=render_message(template, {**variables, **name_tokens(recipient)}),
+                first_name=recipient.first_name,
+                last_name=recipient.last_name,
                 number_id=settings.send_number_id,
             )
         )
     return Plan(event.event_id, event.type, tuple(steps), tuple(skips), contact_key=phone)
+
+
+def shipment_recipient(event: OrderShipped, settings: PlanSettings) -> tuple[Person, str | None, Skip | None]:
+    """Who is texted about a parcel: the buyer; the parcel's recipient (a gift) only when the buyer has
+    no usable phone, and then with the recipient's own names and no email (never the buyer's)."""
+    phone, no_phone = usable_phone(event.person, settings)
+    if phone is not None or event.recipient is None:
+        return event.person, phone, no_phone
+    other = event.recipient
+    recipient = Person(
+        phone=other.phone,
+        first_name=other.first_name,
+        last_name=other.last_name,
+        state=other.state,
+        country=other.country,
+    )
+    phone, recipient_no_phone = usable_phone(recipient, settings)
+    return recipient, phone, recipient_no_phone if phone is None else None
+
+
+def usable_phone(person: Person, settings: PlanSettings) -> tuple[str | None, Skip | None]:
+    """The person's E.164 phone, or None with the reason (no phone, or text that is not a phone)."""
+    try:
+        phone = contact_phone(person, settings)
+    except PhoneNumberError as exc:
+        return None, Skip("invalid_phone", f"the phone is not usable: {exc}")
+    if phone is None:
+        return None, Skip("no_phone", "NOMI keys contacts on the phone")
+    return phone, None
+
+
+def _shipment_link(event: OrderShipped) -> str | None:
+    if event.tracking_urls:
+        return event.tracking_urls[0]
+    return tracking_url(event.carrier, event.tracking_numbers[0] if event.tracking_numbers else None)
+
+
+def name_tokens(person: Person) -> dict[str, str]:
+    """NOMI's own name tokens as NOMI would fill them for this person ([st] is the state code)."""
+    first_name, last_name = person.first_name or "", person.last_name or ""
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "name": " ".join(n for n in (first_name, last_name) if n),
+        "st": person.state or "",
+    }
+
+
+def render_message(template: str, values: Mapping[str, str]) -> str:
+    """`template` with each `[token]` of `values` filled in; other tokens are left for NOMI.
+
+    Brackets are dropped from the values so that a name or URL can never become a token NOMI fills,
+    and a blank value leaves no stray space before punctuation ("Hi , your order" → "Hi, your order").
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return values[name].replace("[", "").replace("]", "") if name in values else match.group(0)
+
+    text = _TOKEN.sub(fill, template)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def _plan_transactional_message(event: TransactionalMessage, settings: PlanSettings) -> Plan:
@@ -324,13 +414,13 @@ def _no_phone(event: Any) -> Plan:
     return Plan(event.event_id, event.type, skips=(Skip("no_phone", "NOMI keys contacts on the phone"),))
 
 
-def _money(amount: Decimal) -> str:
-    return format(amount.normalize(), "f") if amount == amount.to_integral() else format(amount, "f")
-
-
 def _digest(values: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
+
+_TOKEN = re.compile(r"\[([A-Za-z0-9_]+)\]")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.!?;:])")
+_SPACES = re.compile(r"[ \t]{2,}")
 
 _PLANNERS: dict[type, Any] = {
     ContactUpsert: _plan_contact_upsert,

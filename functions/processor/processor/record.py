@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from gateway_events import Envelope, EnvelopeError, parse_queue_message
 from nomi_client import errors as nomi_errors
 from nomi_client.masking import mask, mask_text
+from processor.buyers import with_remembered_buyer
 from processor.checkpoints import CheckpointStore
 from processor.dlq import DeadLetter, DeadLetterSender
 from processor.errors import PermanentEventError, TransientEventError
@@ -118,6 +119,7 @@ class RecordProcessor:
             self.stats.skip("no_canonical_event")
             self.stats.event(envelope.source, envelope.topic, "acknowledged")
         for index, event in enumerate(events):
+            event = with_remembered_buyer(event, self.deps.checkpoints, self.deps.settings)
             event_plan = plan(event, self.deps.settings)
             # The index keeps two events of one envelope from sharing event-scoped checkpoints.
             outcome = executor.run(event_plan, owner=f"{identity['key']}#{index}")

@@ -105,7 +105,8 @@ class NoteAttribute(SourceModel):
 
 
 class Checkout(SourceModel):
-    id: str = Field(min_length=1)
+    # Shopify's own published samples identify a checkout by `token` alone: either one will do.
+    id: str | None = None
     token: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -146,6 +147,7 @@ class ShopifyOrder(SourceModel):
     total_price: Decimal | None = Field(default=None, ge=0)
     current_total_price: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    financial_status: str | None = None
     landing_site: str | None = None
     note_attributes: list[NoteAttribute] = Field(default_factory=list)
     buyer_accepts_marketing: bool | None = None
@@ -323,11 +325,20 @@ def _tracking(fulfillment: Fulfillment) -> tuple[list[str], list[str]]:
     return numbers, urls
 
 
+def checkout_token(checkout: Checkout) -> str:
+    """The checkout's identity: its `token` (stable across checkouts/create and /update), else its `id`."""
+    identity = first(checkout.token, checkout.id)
+    if identity is None:
+        raise InvalidEventError("Shopify checkout has neither token nor id")
+    return identity
+
+
 # --- topics
 
 
 def _checkout(delivery: _Delivery) -> list[CanonicalEvent]:
     checkout: Checkout = validate_source(Checkout, delivery.payload, "Shopify checkout")
+    token = checkout_token(checkout)
     settings = delivery.settings
     when = _required_time(checkout.updated_at or checkout.created_at, "checkout")
     accepts_sms = bool(checkout.buyer_accepts_sms_marketing)
@@ -347,7 +358,7 @@ def _checkout(delivery: _Delivery) -> list[CanonicalEvent]:
     )
     return [
         ContactUpsert(
-            event_id=f"shopify:checkout:{checkout.token or checkout.id}:{when.isoformat()}",
+            event_id=f"shopify:checkout:{token}:{when.isoformat()}",
             occurred_at=when,
             person=person,
             tags=delivery.tags,
@@ -368,9 +379,18 @@ def _order_person(order: ShopifyOrder) -> Person:
     )
 
 
-def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
+def _order_kind(order: ShopifyOrder, topic_kind: str) -> str:
+    """orders/create of an order already paid is the paid fact too: a merchant who subscribes to one
+    of orders/create and orders/paid still gets the conversion (once: it is keyed on the order)."""
+    if topic_kind == "order.placed" and (order.financial_status or "").strip().lower() == "paid":
+        return "order.paid"
+    return topic_kind
+
+
+def _order(delivery: _Delivery, topic_kind: str) -> list[CanonicalEvent]:
     order: ShopifyOrder = validate_source(ShopifyOrder, delivery.payload, "Shopify order")
     settings = delivery.settings
+    kind = _order_kind(order, topic_kind)
     # Shop currency, not presentment: NOMI reports a campaign's revenue in one currency, the store's.
     amount = order.current_total_price if order.current_total_price is not None else order.total_price
     if amount is None or order.currency is None:
@@ -393,12 +413,22 @@ def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
             person=_order_person(order),
             amount=amount,
             currency=order.currency.upper(),
+            shop_currency=order.currency.upper(),
             click_id=_click_id(order, settings),
             tags=delivery.tags,
             sms_consent=_sms_evidence(customer.sms_marketing_consent, settings),
             email_consent=email_consent,
         )
     ]
+
+
+def _destination(fulfillment: Fulfillment) -> Person | None:
+    """The parcel's addressee (maybe a gift recipient): their own phone and names, never the buyer's email."""
+    if fulfillment.destination is None:
+        return None
+    return _person(
+        phone=None, email=None, first_name=None, last_name=None, addresses=[fulfillment.destination]
+    )
 
 
 def _shipped(
@@ -417,6 +447,7 @@ def _shipped(
         order_name=order_name,
         shipment_id=fulfillment.id,
         person=person,
+        recipient=_destination(fulfillment),
         tracking_numbers=numbers,
         tracking_urls=urls,
         carrier=first(fulfillment.tracking_company),
@@ -437,13 +468,9 @@ def _fulfillment(delivery: _Delivery) -> list[CanonicalEvent]:
     fulfillment: Fulfillment = validate_source(Fulfillment, delivery.payload, "Shopify fulfillment")
     if not fulfillment.order_id:
         raise InvalidEventError("Shopify fulfillment has no order_id")
-    person = _person(
-        phone=None,
-        email=fulfillment.email,
-        first_name=None,
-        last_name=None,
-        addresses=[fulfillment.destination],
-    )
+    # The buyer's phone is not in a fulfillment: the processor fills it in from the order it has seen
+    # (processor.buyers); the destination's phone is the recipient's, used only when the buyer has none.
+    person = Person(email=first(fulfillment.email))
     event = _shipped(
         fulfillment,
         order_id=fulfillment.order_id,
