@@ -10,11 +10,12 @@ NOMI calls per event type (fewest correct sequence; "new" = phone unknown to NOM
   (consent endpoint, or unsubscribe).
 - consent.change subscribe: contacts/create with consent → 1 (new) / 2 (existing: + consent endpoint);
   unsubscribe: contacts/unsubscribe → 1 (no lookup needed).
-- order.placed: contacts/create with order variables (+ consent as above) → 1.
-- order.paid: as placed, + conversion once per order with a click id → 2.
+- order.placed: contacts/create with order variables (+ consent as above) → 1; no or junk phone → 0.
+- order.paid: as placed, + conversion once per order with a click id in the revenue currency → 2;
+  no or junk phone → 1 (the conversion alone); another currency → 1 (the contact alone).
 - order.shipped: contacts/create with tracking variables → consent status (skipped for a contact this
-  very call created: it has no consent record, so it is transactional-capable) → messages/create
-  → 2 (new) / 3 (existing).
+  very call created: it has no consent record, so it is transactional-capable) → messages/create with
+  the text rendered here → 2 (new) / 3 (existing); no or junk phone of buyer and recipient → 0.
 - message.transactional: the same gate and send without variables → 2 / 3.
 """
 
