@@ -157,6 +157,15 @@ def contact_phone(person: Person, settings: PlanSettings) -> str | None:
     return normalize_phone(person.phone, default_region=region.upper())
 
 
+def ordering_phone(event: Any, settings: PlanSettings) -> str | None:
+    """The phone a batch orders an event by: its person's, else (a parcel without a buyer phone yet)
+    its recipient's, so that two descriptions of one parcel never run at once. Raises like contact_phone."""
+    for person in (getattr(event, "person", None), getattr(event, "recipient", None)):
+        if person is not None and person.phone:
+            return contact_phone(person, settings)
+    return None
+
+
 def _plan_contact_upsert(event: ContactUpsert, settings: PlanSettings) -> Plan:
     phone = contact_phone(event.person, settings)
     if phone is None:

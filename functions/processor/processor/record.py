@@ -31,7 +31,7 @@ from processor.dlq import DeadLetter, DeadLetterSender
 from processor.errors import PermanentEventError, TransientEventError
 from processor.execute import Executor
 from processor.observability import BatchStats
-from processor.plan import contact_phone, plan
+from processor.plan import ordering_phone, plan
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 900
@@ -218,9 +218,9 @@ class RecordProcessor:
             if envelope.payload_ref is not None:
                 return None
             for event in self.deps.adapt(envelope, envelope.payload, self.deps.settings):
-                person = getattr(event, "person", None)
-                if person is not None and person.phone:
-                    return contact_phone(person, self.deps.settings)
+                phone = ordering_phone(event, self.deps.settings)
+                if phone is not None:
+                    return phone
         except Exception:
             return None
         return None
