@@ -214,10 +214,6 @@ class MappingSettings(BaseModel):
         """Keys a click id may sit under (query parameter, note attribute, metadata), most specific first."""
         return [*self.click_metadata_keys, self.click_parameter]
 
-    def merchant_currency(self, source_currency: str | None) -> str | None:
-        """The currency NOMI revenue is recorded in, given the currency a source names as the merchant's."""
-        return self.revenue_currency or source_currency
-
     def tags_for(self, source: str) -> list[str]:
         return list(self.tags.get(source, ()))
 

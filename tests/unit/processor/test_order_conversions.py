@@ -10,6 +10,7 @@ from pathlib import Path
 from processor_fakes import FakeNomi, as_record, envelope_body, make_worker
 
 from processor.checkpoints import InMemoryCheckpoints
+from processor.settings import MappingSettings
 
 FIXTURES = Path(__file__).parent / "sources" / "fixtures"
 
@@ -47,3 +48,14 @@ def test_orders_paid_with_junk_phone_keeps_the_conversion():
     assert [c["id"] for c in nomi.conversions] == ["Qx7LmP"]
     assert nomi.contacts == {}
     assert "invalid_phone" in [s["reason"] for s in result["events"][0]["skips"]]
+
+
+def test_conversion_in_another_currency_is_skipped_with_a_reason_and_a_metric():
+    order = _paid_order(load)
+    order["currency"] = "JPY"  # the shop's currency, but NOMI revenue is recorded in USD
+    nomi = FakeNomi()
+    worker = make_worker(nomi, settings=MappingSettings(revenue_currency="USD"))
+    result = worker.handle(as_record(envelope_body("shopify", "orders/paid", order)))
+    assert nomi.conversions == []
+    assert "currency_mismatch" in [s["reason"] for s in result["events"][0]["skips"]]
+    assert worker.stats.skips["currency_mismatch"] == 1
