@@ -20,7 +20,7 @@ from processor.checkpoints import CheckpointStore
 from processor.plan import usable_phone
 from processor.settings import MappingSettings
 
-_ORDER_TOPICS = ("orders/create", "orders/paid", "orders/fulfilled")
+_ORDER_TOPICS = ("orders/create", "orders/paid")  # the topics that remember a buyer
 _FULFILLMENT_TOPICS = ("fulfillments/create", "fulfillments/update")
 _OWNER = "buyer-memory"
 
@@ -32,6 +32,8 @@ def buyer_key(order_id: str) -> str:
 
 def with_remembered_buyer(event: Any, store: CheckpointStore, settings: MappingSettings) -> Any:
     """Remember a Shopify order's buyer, or give a fulfillment without a buyer phone the remembered one."""
+    # Only Shopify describes a parcel without its buyer; other sources' orders need no memory (and no
+    # write). Shopify's adapter names every event it emits `shopify:…`.
     if not getattr(event, "event_id", "").startswith("shopify:"):
         return event
     if isinstance(event, Order) and _any_enabled(settings, _FULFILLMENT_TOPICS):

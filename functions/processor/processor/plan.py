@@ -346,17 +346,20 @@ def name_tokens(person: Person) -> dict[str, str]:
 def render_message(template: str, values: Mapping[str, str]) -> str:
     """`template` with each `[token]` of `values` filled in; other tokens are left for NOMI.
 
-    Brackets are dropped from the values so that a name or URL can never become a token NOMI fills,
-    and a blank value leaves no stray space before punctuation ("Hi , your order" → "Hi, your order").
+    Brackets are dropped from the values so that a name or URL can never become a token NOMI fills.
+    A blank value takes its leading space with it when punctuation follows ("Hi [first_name], …" →
+    "Hi, …") and leaves one space between words otherwise; the template's own spacing is kept.
     """
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
-        return values[name].replace("[", "").replace("]", "") if name in values else match.group(0)
+        if name not in values:
+            return match.group(0)
+        value = values[name].replace("[", "").replace("]", "").strip()
+        return value or _BLANK
 
-    text = _TOKEN.sub(fill, template)
-    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _BLANKS_BEFORE_PUNCTUATION.sub("", _TOKEN.sub(fill, template))
+    return _BLANKS.sub(" ", text).strip()
 
 
 def _plan_transactional_message(event: TransactionalMessage, settings: PlanSettings) -> Plan:
@@ -429,8 +432,9 @@ def _digest(values: dict[str, str]) -> str:
 
 
 _TOKEN = re.compile(r"\[([A-Za-z0-9_]+)\]")
-_SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.!?;:])")
-_SPACES = re.compile(r"[ \t]{2,}")
+_BLANK = "\x00"  # a token whose value is blank, until the spacing around it is settled
+_BLANKS_BEFORE_PUNCTUATION = re.compile(r"(?:[ \t]*\x00)+(?=[,.!?;:])")
+_BLANKS = re.compile(r"[ \t]*(?:\x00[ \t]*)+")
 
 _PLANNERS: dict[type, Any] = {
     ContactUpsert: _plan_contact_upsert,

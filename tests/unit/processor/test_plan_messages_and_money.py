@@ -75,6 +75,13 @@ def test_render_message_blank_name_leaves_no_space_before_the_comma():
     assert render_message("Hi [first_name], it shipped", {"first_name": ""}) == "Hi, it shipped"
 
 
+def test_render_message_keeps_the_templates_own_spacing():
+    text = render_message(
+        "Bonjour [first_name] ! Suivi : [tracking_url]", {"first_name": "Ada", "tracking_url": "u"}
+    )
+    assert text == "Bonjour Ada ! Suivi : u"
+
+
 # --- tracking links -------------------------------------------------------------------------
 
 
