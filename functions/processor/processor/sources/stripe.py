@@ -2,7 +2,8 @@
 
 The fields read here exist in every one of those versions except Checkout's shipping details, which
 basil (2025-03-31) moved from `shipping_details` to `collected_information.shipping_details`: both
-places are read.
+places are read. Payments: Checkout Sessions, and PaymentIntents that no Checkout Session owns
+(Payment Element, custom flows); see docs/stripe.md.
 """
 
 from __future__ import annotations
@@ -94,7 +95,6 @@ class PaymentDetails(SourceModel):
 class PaymentIntent(SourceModel):
     id: str = Field(min_length=1)
     object: str | None = None
-    status: str | None = None
     amount_received: _MinorUnits | None = None
     currency: _CurrencyCode | None = None
     metadata: dict[str, str | None] = Field(default_factory=dict)
@@ -125,6 +125,11 @@ class StripeEvent(SourceModel):
     data: EventData
 
 
+def merchant_currency(settings: MappingSettings) -> str:
+    """The currency NOMI revenue from Stripe is recorded in (Stripe events do not name the account's)."""
+    return settings.revenue_currency or settings.stripe_currency
+
+
 def merchant_amount(
     amount: int, currency: str, conversion: CurrencyConversion | None, settings: MappingSettings
 ) -> tuple[Decimal, str]:
@@ -134,7 +139,7 @@ def merchant_amount(
     `currency_conversion`; without it, an amount in another currency stays as it is and the planner
     skips its conversion (NOMI totals one currency).
     """
-    merchant = settings.revenue_currency or settings.stripe_currency
+    merchant = merchant_currency(settings)
     charged = currency.upper()
     if (
         charged != merchant
@@ -236,7 +241,7 @@ def _checkout_session(
             person=person,
             amount=amount,
             currency=currency,
-            shop_currency=settings.revenue_currency or settings.stripe_currency,
+            shop_currency=merchant_currency(settings),
             click_id=_click_id(session, settings),
             tags=tags,
             email_consent=email_consent,
@@ -271,7 +276,7 @@ def _payment_intent(event: StripeEvent, settings: MappingSettings) -> list[Canon
             person=_person(CustomerDetails(email=intent.receipt_email), intent.shipping),
             amount=amount,
             currency=currency,
-            shop_currency=settings.revenue_currency or settings.stripe_currency,
+            shop_currency=merchant_currency(settings),
             click_id=_metadata_click_id(intent.metadata, settings),
             tags=settings.tags_for("stripe"),
         )
