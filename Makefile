@@ -18,7 +18,7 @@ PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || comm
 PORT ?= 3000
 SANDBOX_PORT ?= 4010
 
-.PHONY: help install test lint format run sandbox demo dlq schema bench chaos validate build clean
+.PHONY: help install browser test lint format run sandbox demo dlq schema bench chaos validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install everything the tests and tools need
 
-test: $(STAMP) $(CHECKOV) ## run every test
+# Debian's chromium for the signup-form browser test (Playwright drives it; nothing is downloaded).
+# Needs root (as here and in CI); elsewhere the browser test is skipped and says why.
+browser: ## install chromium for the browser test (apt-get, as root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	      || echo "could not install chromium: the browser test will be skipped"; \
+	  else echo "no chromium and no root apt-get: the browser test will be skipped"; fi; }
+
+test: $(STAMP) $(CHECKOV) browser ## run every test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff check and format check

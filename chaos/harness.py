@@ -12,6 +12,7 @@ each event promised.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
@@ -28,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from chaos.accounting import Accounting, PolicyFigures, account, policy_figures
 from chaos.faults import FlakySqs, ShiftedClock, ShortVisibility, short_sleep
-from chaos.workload import ChaosEvent, Workload
+from chaos.workload import SIGNUP_CONSENT_TEXT, ChaosEvent, Workload
 
 ALL_KINDS = ("429", "500", "503", "timeout", "slow", "drop")
 SENDER_ATTEMPTS = 30  # a sender keeps redelivering a 5xx (Shopify: 4 hours; Stripe: 3 days)
@@ -210,6 +211,9 @@ class ChaosHarness:
                 "ProcessorBatchSize": self.settings.batch_size,
                 "ProcessorBatchWindowSeconds": self.settings.batch_window_seconds,
                 "RecordConcurrency": self.settings.record_concurrency,
+                "SignupConsentTexts": json.dumps([SIGNUP_CONSENT_TEXT]),
+                # Every chaos signup comes from this machine's one IP: the per-IP limit would refuse most.
+                "SignupLimitPerIp": 0,
             },
         )
         self.stack.start()

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 SHOP_DOMAIN = "chaos-store.myshopify.com"
 SIGNUP_ORIGIN = "https://shop.example.com"
+# The SMS consent text the chaos forms show (the harness configures it as the stack's only one).
+SIGNUP_CONSENT_TEXT = "Text me offers. Reply STOP to cancel."
 AREA_CODES = ("212", "312", "415", "617", "718", "646", "213", "305")
 STORIES = ("shopify", "stripe", "signup", "consent", "canonical", "eventbridge")
 
@@ -282,7 +284,7 @@ class Workload:
             "last_name": f"S{i}",
             "email": email_for(i),
             "sms_consent": True,
-            "consent_text": "Text me offers. Reply STOP to cancel.",
+            "consent_text": SIGNUP_CONSENT_TEXT,
             "tags": ["chaos"],
             "website": "",
         }

@@ -4,6 +4,7 @@ nomi-gateway send   a signed test event to a deployed or local gateway
 nomi-gateway tail   what became of each event (the processor's outcomes)
 nomi-gateway dlq    list, show and redrive dead-lettered messages
 nomi-gateway check  the NOMI API key and balance
+nomi-gateway consent show --phone|--email   one person's consent receipts
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import check, dlq, send, tail
+from cli import check, consent, dlq, send, tail
 from cli.common import CliError
 
 
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_parser(subcommands)
     dlq.add_parser(subcommands)
     check.add_parser(subcommands)
+    consent.add_parser(subcommands)
     return parser
 
 

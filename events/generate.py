@@ -35,6 +35,12 @@ STRIPE_TIMESTAMP = 1795420800  # 2026-11-23T08:00:00Z
 SHOP_DOMAIN = "example-store.myshopify.com"
 SHOPIFY_API_VERSION = "2026-07"
 SIGNUP_ORIGIN = "https://shop.example.com"
+# The example form's SMS consent text (docs/signup-form.md), template.yaml's SignupConsentTexts default.
+SIGNUP_CONSENT_TEXT = (
+    "By checking this box, you agree to receive recurring automated marketing text messages from Example Store "
+    "at the number provided. Consent is not a condition of purchase. Msg frequency varies. Msg & data rates "
+    "may apply. Reply HELP for help and STOP to cancel. See our Terms and Privacy Policy."
+)
 BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
 
 
@@ -266,6 +272,30 @@ def signup_cases() -> list[Case]:
             **common,
         ),
         Case(
+            "signup/email-only.json",
+            body=body_file("signup/email-only.json"),
+            expect_status=400,
+            description="invalid: an email without a phone (NOMI keys contacts on the phone); 400 names `phone`",
+            headers=json_headers,
+            **common,
+        ),
+        Case(
+            "signup/forged-consent.json",
+            body=body_file("signup/forged-consent.json"),
+            expect_status=400,
+            description="invalid: SMS opt-in with a consent text the merchant's forms do not show",
+            headers=json_headers,
+            **common,
+        ),
+        Case(
+            "signup/no-origin.json",
+            body=body_file("signup/json.json"),
+            expect_status=403,
+            description="refused: no Origin header (a script, not a browser)",
+            headers={k: v for k, v in json_headers.items() if k not in ("origin", "referer")},
+            **common,
+        ),
+        Case(
             "signup/disallowed-origin.json",
             body=body_file("signup/json.json"),
             expect_status=403,
@@ -411,7 +441,10 @@ def main(argv: list[str] | None = None) -> None:
     for name, event in eventbridge_events(now).items():
         write_json(name, event)
         index[name] = {"route": "queue", "description": "EventBridge event as the rule puts it on EventQueue"}
-    write_json("index.json", {"stripe_timestamp": timestamp, "files": index})
+    write_json(
+        "index.json",
+        {"stripe_timestamp": timestamp, "signup_consent_texts": [SIGNUP_CONSENT_TEXT], "files": index},
+    )
     print(f"wrote {len(index)} events (Stripe timestamp {timestamp})")
 
 

@@ -3,7 +3,8 @@
 Settings come from the environment: PORT (3000), NOMI_API_URL + NOMI_API_KEY (the real NOMI; else
 the sandbox), SHOPIFY_WEBHOOK_SECRETS / STRIPE_WEBHOOK_SECRETS (comma-separated, newest first;
 defaults are the test secrets events/ is signed with), AWS_ENDPOINT_URL (use that AWS endpoint
-instead of starting moto).
+instead of starting moto), SIGNUP_ALLOWED_ORIGINS (comma-separated page origins the signup route
+accepts), SIGNUP_CONSENT_TEXTS (JSON array of the exact SMS consent texts the forms show).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import os
 import signal
 import sys
@@ -94,6 +96,16 @@ def banner(stack: LocalStack, function_log: Path | None) -> list[str]:
             settings.stripe_webhook_secrets, settings.stripe_secrets_are_defaults, "STRIPE_WEBHOOK_SECRETS"
         )
     )
+    if template is not None:
+        origins = template.parameters.get("AllowedOrigins") or []
+        origins = ", ".join(origins) if isinstance(origins, list) else str(origins)
+        texts = template.parameters.get("SignupConsentTexts", "[]")
+        source = "SIGNUP_ALLOWED_ORIGINS" if settings.signup_allowed_origins is not None else "default"
+        lines.append(f"  signup       allowed origins ({source}): {origins}")
+        lines.append(
+            f"               SMS consent texts: {len(json.loads(texts))} "
+            f"({'SIGNUP_CONSENT_TEXTS' if settings.signup_consent_texts is not None else 'the example form'}'s)"
+        )
     if function_log is not None:
         lines.append(f"  logs         the functions' own JSON logs: {function_log}")
     if template is not None:

@@ -238,6 +238,8 @@ def _create_buckets(template: Template, endpoint: AwsEndpoint, naming: Naming, r
             s3.create_bucket(Bucket=name)
         else:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": endpoint.region})
+        if spec.versioned:  # the receipts bucket: a redact must find every version to delete
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         resources.buckets[spec.logical_id] = name
         resources.refs[spec.logical_id] = name
         resources.attrs[(spec.logical_id, "Arn")] = f"arn:aws:s3:::{name}"
@@ -306,7 +308,8 @@ def purge(resources: Resources, endpoint: AwsEndpoint) -> list[str]:
 
 
 def _empty_and_delete_bucket(*, s3: Any, bucket: str) -> None:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            s3.delete_object(Bucket=bucket, Key=item["Key"])
+    # Every version and delete marker: a versioned bucket with any left cannot be deleted.
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
     s3.delete_bucket(Bucket=bucket)

@@ -20,6 +20,8 @@ from local.template import NO_VALUE, REGION, FunctionSpec, Resolver
 DEFAULT_SHOPIFY_SECRETS = ("shpss_test_secret",)
 DEFAULT_STRIPE_SECRETS = ("whsec_test_secret",)
 DEFAULT_SANDBOX_API_KEY = "test-key"
+# Origins a page served from this machine has (`python -m http.server 8000`), besides the template's.
+LOCAL_SIGNUP_ORIGINS = ("http://localhost:8000", "http://127.0.0.1:8000")
 
 # Which template secret holds which setting (contracts §5 logical ids).
 SHOPIFY_SECRET_ID = "ShopifyWebhookSecret"  # noqa: S105 - a logical id, not a secret
@@ -48,6 +50,47 @@ class LocalSettings(BaseModel):
     shopify_webhook_secrets: tuple[str, ...] = DEFAULT_SHOPIFY_SECRETS
     stripe_webhook_secrets: tuple[str, ...] = DEFAULT_STRIPE_SECRETS
     stack_name: str = "nomi-gateway-local"
+    signup_allowed_origins: tuple[str, ...] | None = Field(
+        default=None,
+        description="SIGNUP_ALLOWED_ORIGINS; None: the template's AllowedOrigins + LOCAL_SIGNUP_ORIGINS.",
+    )
+    signup_consent_texts: tuple[str, ...] | None = Field(
+        default=None,
+        description="SIGNUP_CONSENT_TEXTS (JSON array); None: the template's SignupConsentTexts.",
+    )
+
+    @field_validator("signup_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        return _split_secrets(value)
+
+    @field_validator("signup_consent_texts", mode="before")
+    @classmethod
+    def _texts_from_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            texts = json.loads(value)
+        except ValueError as exc:
+            raise ValueError(
+                'SIGNUP_CONSENT_TEXTS must be a JSON array of strings, e.g. ["I agree ..."]'
+            ) from exc
+        if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ValueError("SIGNUP_CONSENT_TEXTS must be a JSON array of non-empty strings")
+        return tuple(texts)
+
+    def template_parameters(self, template_defaults: Mapping[str, Any]) -> dict[str, str]:
+        """The template parameters these settings set (AllowedOrigins, SignupConsentTexts), of those
+        `template_defaults` (the template's Parameters section) declares."""
+        origins = self.signup_allowed_origins
+        if origins is None:
+            declared = str((template_defaults.get("AllowedOrigins") or {}).get("Default") or "")
+            origins = tuple(dict.fromkeys([*_split_secrets(declared), *LOCAL_SIGNUP_ORIGINS]))
+        parameters = {"AllowedOrigins": ",".join(origins)}
+        if self.signup_consent_texts is not None:
+            parameters["SignupConsentTexts"] = json.dumps(list(self.signup_consent_texts))
+        # A template without the signup route (the tests' stand-in) declares neither.
+        return {name: value for name, value in parameters.items() if name in template_defaults}
 
     @field_validator("shopify_webhook_secrets", "stripe_webhook_secrets", mode="before")
     @classmethod
@@ -71,6 +114,8 @@ class LocalSettings(BaseModel):
             "nomi_api_key": "NOMI_API_KEY",
             "shopify_webhook_secrets": "SHOPIFY_WEBHOOK_SECRETS",
             "stripe_webhook_secrets": "STRIPE_WEBHOOK_SECRETS",
+            "signup_allowed_origins": "SIGNUP_ALLOWED_ORIGINS",
+            "signup_consent_texts": "SIGNUP_CONSENT_TEXTS",
         }
         values = {field: environ[var] for field, var in mapping.items() if environ.get(var)}
         return cls.model_validate(values)

@@ -31,7 +31,7 @@ from local.observe import RETRY_LATER, attach_tap
 from local.poller import BatchResult, SqsPoller
 from local.report import EventLog, describe_http, describe_message
 from local.runtime import FunctionRuntime, LocalFunction
-from local.template import REGION, RouteSpec, Template, load_template
+from local.template import REGION, RouteSpec, Template, load_template, parse_template_text
 
 STATE_DIR = ".local-stack"
 STATE_FILE = "stack.json"
@@ -114,6 +114,7 @@ class LocalStack:
         self.aws: AwsEndpoint | None = None
         self.resources: Resources | None = None
         self.sandbox: Any = None
+        self.captcha: Any = None  # local.captcha.FakeCaptchaVerifier, when the template asks for a CAPTCHA
         self.nomi_api_url = ""
         self.front_door: FrontDoor | None = None
         self.runtime: FunctionRuntime | None = None
@@ -146,10 +147,12 @@ class LocalStack:
         suffix = new_run_suffix() if external else None
         # On a shared endpoint every run gets its own names: nothing of a previous run is reused.
         self._stack_name = f"{self.settings.stack_name}-{suffix}" if suffix else self.settings.stack_name
+        template_path = self.root / "template.yaml"
+        declared = (parse_template_text(template_path.read_text(encoding="utf-8")).get("Parameters")) or {}
         self.template = load_template(
-            self.root / "template.yaml",
+            template_path,
             stack_name=self._stack_name,
-            parameter_overrides=self._parameter_overrides,
+            parameter_overrides={**self.settings.template_parameters(declared), **self._parameter_overrides},
         )
         self.aws = start_aws(endpoint_url=self.settings.aws_endpoint_url, region=REGION)
         nomi_key = self._start_nomi()
@@ -211,6 +214,8 @@ class LocalStack:
             environment = function_environment(
                 spec, resolver, nomi_api_url=self.nomi_api_url, nomi_api_key=nomi_key
             )
+            if environment.get("SIGNUP_CAPTCHA_PROVIDER", "none") != "none":
+                environment["SIGNUP_CAPTCHA_VERIFY_URL"] = self._fake_captcha_url()
             layer_dirs = [
                 layers[ref["Ref"]]
                 for ref in spec.layers
@@ -250,6 +255,14 @@ class LocalStack:
             )
         return pollers
 
+    def _fake_captcha_url(self) -> str:
+        """Local CAPTCHA checks go to a fake siteverify on loopback (token local.captcha.PASS_TOKEN)."""
+        if self.captcha is None:
+            from local.captcha import FakeCaptchaVerifier
+
+            self.captcha = FakeCaptchaVerifier().start()
+        return self.captcha.url
+
     def _tap(self, function: LocalFunction) -> None:
         detach = attach_tap(function.module, self.log)
         if detach is not None:
@@ -273,6 +286,9 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.captcha is not None:
+            self.captcha.stop()
+            self.captcha = None
         if self.aws is not None:
             if not self.aws.embedded and self.resources is not None:
                 for problem in purge(self.resources, self.aws):
@@ -413,6 +429,13 @@ class LocalStack:
     def _report_exchange(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
         line = f"{exchange.status} in {exchange.duration_ms:.0f} ms · {exchange.request.method} {_path(exchange.request)}"
+        if exchange.status == 403 and _path(exchange.request).startswith("/signup"):
+            origin = dict((k.lower(), v) for k, v in exchange.request.headers).get("origin")
+            line += (
+                f" · origin {origin} is not allowed: add it to SIGNUP_ALLOWED_ORIGINS"
+                if origin
+                else " · no Origin header (browsers always send one; scripts must too)"
+            )
         if exchange.error:
             line += f" · handler error: {exchange.error}"
         self.log.event("answered", line)

@@ -299,6 +299,7 @@ class TableSpec:
 class BucketSpec:
     logical_id: str
     name: str | None
+    versioned: bool = False
 
 
 @dataclass(frozen=True)
@@ -478,7 +479,12 @@ class Template:
 
     def buckets(self) -> list[BucketSpec]:
         return [
-            BucketSpec(k, self.resolve_static(self.properties(k).get("BucketName")))
+            BucketSpec(
+                k,
+                self.resolve_static(self.properties(k).get("BucketName")),
+                versioned=(self.properties(k).get("VersioningConfiguration") or {}).get("Status")
+                == "Enabled",
+            )
             for k in self.of_type("AWS::S3::Bucket")
         ]
 

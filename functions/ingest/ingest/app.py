@@ -7,6 +7,7 @@ the resolver's ~50 ms of import time, and the signup route's per-origin CORS/403
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -26,6 +27,7 @@ from ingest.config import (
     IngestConfig,
     SecretsUnavailableError,
     get_config,
+    get_secret_text,
     get_webhook_secrets,
 )
 from ingest.enqueue import EnqueueError, enqueue
@@ -33,6 +35,7 @@ from ingest.http import BadRequestError, Request, json_response, request_from_ev
 from ingest.verify import SignatureVerificationError, verify_shopify, verify_stripe
 
 if TYPE_CHECKING:
+    from ingest.ratelimit import LimitExceeded
     from ingest.signup import SignupForm
 
 logger = Logger()
@@ -151,8 +154,15 @@ def handle_signup(request: Request) -> Answer:
         form = signup.validate_signup(
             fields,
             default_region=config.default_phone_region,
-            default_consent_text=config.signup_default_consent_text,
+            consent_texts=config.signup_consent_texts,
+            email_consent_texts=config.signup_email_consent_texts,
         )
+        check_captcha(fields, request, config)
+        exceeded = take_signup_limits(form, request, config)
+        if exceeded is not None:
+            count("RateLimited", "signup")
+            headers = {**cors, "retry-after": str(exceeded.retry_after)}
+            return json_response(429, {"error": "too many signups, try again later"}, headers)
         reference = queue_signup(form, request)
     except signup.SignupBodyError as exc:
         count("Invalid", "signup")
@@ -160,22 +170,84 @@ def handle_signup(request: Request) -> Answer:
     except signup.SignupValidationError as exc:
         count("Invalid", "signup")
         return json_response(400, {"errors": exc.errors}, cors)
-    except EnqueueError as exc:
+    except SignupRefusedError as exc:
+        count("CaptchaFailed", "signup")
+        return json_response(400, {"errors": [{"field": "captcha", "message": str(exc)}]}, cors)
+    except (EnqueueError, SecretsUnavailableError, SignupDependencyError) as exc:
         logger.error("signup not stored", extra={"reason": str(exc)})
         count("EnqueueFailed", "signup")
         return json_response(503, {"error": "temporarily unavailable, please try again"}, cors)
     return json_response(202, {"status": "accepted", "reference": reference}, cors)
 
 
+class SignupRefusedError(ValueError):
+    """The CAPTCHA was missing or not accepted (400, field `captcha`)."""
+
+
+class SignupDependencyError(RuntimeError):
+    """A service the signup needs (counters, CAPTCHA provider) did not answer (503)."""
+
+
+def check_captcha(fields: dict[str, Any], request: Request, config: IngestConfig) -> None:
+    """The provider's verdict on the form's CAPTCHA token, when a provider is configured."""
+    if config.signup_captcha_provider == "none":
+        return
+    from ingest import captcha  # only deployments with a CAPTCHA load httpx here
+
+    try:
+        captcha.verify(
+            fields,
+            provider=config.signup_captcha_provider,
+            secret=get_secret_text(str(config.signup_captcha_secret_name)),
+            remote_ip=request.source_ip,
+            verify_url=config.signup_captcha_verify_url,
+        )
+    except captcha.CaptchaRejectedError as exc:
+        raise SignupRefusedError(str(exc)) from exc
+    except captcha.CaptchaUnavailableError as exc:
+        raise SignupDependencyError(str(exc)) from exc
+
+
+def take_signup_limits(form: SignupForm, request: Request, config: IngestConfig) -> LimitExceeded | None:
+    """Count the signup against its phone's and its IP's limits (None: within both)."""
+    if not config.signup_limit_table:
+        return None
+    from ingest import ratelimit
+
+    limits = [
+        ratelimit.Limit("phone", form.phone or "", config.signup_limit_per_phone),
+        ratelimit.Limit("ip", request.source_ip or "", config.signup_limit_per_ip),
+    ]
+    key = get_secret_text(str(config.identity_hash_secret_name)).encode("utf-8")
+    try:
+        return ratelimit.take(
+            limits,
+            table=config.signup_limit_table,
+            window_seconds=config.signup_limit_window_seconds,
+            now=wall_clock(),
+            key=key,
+        )
+    except (ratelimit.RateLimitUnavailableError, ValueError) as exc:
+        # ValueError: an IdentityHashKey too short to be a key is a broken stack, not a bad signup.
+        raise SignupDependencyError(str(exc)) from exc
+
+
 def refuse_signup(request: Request, config: IngestConfig, cors: dict[str, str]) -> Answer | None:
-    """403 for a browser origin off the allowlist, 413 for a body over the limit (before decoding it)."""
+    """403 without an Origin or for one off the allowlist, 413 for a body over the limit (before
+    decoding it).
+
+    The 403 carries no CORS headers: API Gateway's CORS configuration would drop them anyway, and a
+    page of another site has no business reading our answers. The log line names the origin (a
+    site's, not a person's), so whoever set up the form sees what to add to the allowlist.
+    """
     from ingest import signup
 
     origin = request.header("origin")
     if not signup.origin_allowed(origin, config.signup_allowed_origins):
-        logger.warning("signup from an origin not on the allowlist", extra={"origin": origin})
+        reason = "no Origin header" if origin is None else "origin not on SIGNUP_ALLOWED_ORIGINS"
+        logger.warning("signup refused: " + reason, extra={"origin": origin})
         count("Rejected", "signup")
-        return json_response(403, {"error": "origin not allowed"})
+        return json_response(403, {"error": "origin not allowed" if origin else "Origin header required"})
     limit = config.signup_max_body_bytes
     if request.encoded_size > limit + 4 or len(request.body()) > limit:
         count("TooLarge", "signup")
@@ -267,6 +339,8 @@ def build_envelope(
             received_at=request.received_at,
             headers=headers,
             payload=payload,
+            # What consent receipts cite: the request exactly as the sender made it.
+            body_sha256=hashlib.sha256(request.body()).hexdigest(),
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

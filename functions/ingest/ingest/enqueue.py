@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 # Room kept under the SQS limit for what our size estimate cannot see (request framing, rounding).
 SIZE_MARGIN_BYTES = 8_192
 
-# Shopify gives a webhook 5 s: fail fast and let the sender retry rather than time out.
-_CLIENT_CONFIG = Config(
+# Shopify gives a webhook 5 s: fail fast and let the sender retry rather than time out. Every AWS
+# client of the front door uses it (ingest.ratelimit too).
+CLIENT_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
 )
 
@@ -39,12 +40,12 @@ class Enqueued:
 
 @cache
 def get_sqs_client() -> SQSClient:
-    return boto3.client("sqs", config=_CLIENT_CONFIG)
+    return boto3.client("sqs", config=CLIENT_CONFIG)
 
 
 @cache
 def get_s3_client() -> S3Client:
-    return boto3.client("s3", config=_CLIENT_CONFIG)
+    return boto3.client("s3", config=CLIENT_CONFIG)
 
 
 def message_attributes(envelope: Envelope) -> dict[str, dict[str, str]]:

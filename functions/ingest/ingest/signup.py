@@ -26,18 +26,25 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from gateway_events import SignupPayload
+from ingest.config import normalize_consent_text
 from nomi_client.phones import PhoneNumberError, normalize_phone
 
 HONEYPOT_FIELD = "website"  # hidden from people by CSS; bots fill it
+# What CAPTCHA widgets post (ingest.captcha reads them; kept here so that signup.py need not import it).
+CAPTCHA_FIELDS = frozenset(
+    {"cf-turnstile-response", "h-captcha-response", "g-recaptcha-response", "captcha_token"}
+)
 # Form fields that are neither data nor custom fields: submit buttons, redirect targets, the honeypot,
-# and what only the server may say (a body claiming an IP or a time is not even kept as a custom field).
+# CAPTCHA tokens, and what only the server may say (a body claiming an IP or a time is not even kept
+# as a custom field).
 IGNORED_FIELDS = frozenset(
     {HONEYPOT_FIELD, "submit", "redirect", "_next", "_redirect"}
-    | {"ip_address", "user_agent", "submitted_at", "received_at", "reference", "origin"}
+    | {"ip_address", "user_agent", "submitted_at", "received_at", "reference", "origin", "body_sha256"}
+    | CAPTCHA_FIELDS
 )
 KNOWN_FIELDS = frozenset(
     {"phone", "email", "first_name", "last_name", "sms_consent", "email_consent", "consent_text", "tags"}
-    | {"page_url", "custom_fields", "custom"}
+    | {"email_consent_text", "page_url", "custom_fields", "custom"}
 )
 MAX_CUSTOM_FIELDS = 20
 MAX_TAGS = 20
@@ -111,6 +118,7 @@ class SignupForm(BaseModel):
     sms_consent: _Checkbox = False
     email_consent: _Checkbox = False
     consent_text: _Str1000 = None
+    email_consent_text: _Str1000 = None
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], BeforeValidator(_tag_list)] = (
         Field(default_factory=list, max_length=MAX_TAGS)
     )
@@ -219,30 +227,60 @@ def split_custom_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def validate_signup(
-    fields: Mapping[str, Any], *, default_region: str, default_consent_text: str | None
+    fields: Mapping[str, Any],
+    *,
+    default_region: str,
+    consent_texts: tuple[str, ...],
+    email_consent_texts: tuple[str, ...] = (),
 ) -> SignupForm:
-    """Validate the submitted fields; every problem is reported at once, per field."""
+    """Validate the submitted fields; every problem is reported at once, per field.
+
+    `consent_texts` are the SMS consent texts the merchant's forms show (normalised): an SMS opt-in
+    is recorded only with one of them, in the merchant's own spelling. `email_consent_texts`, when
+    given, bind the email box's words the same way; when empty they are recorded as posted.
+    """
     try:
         form = SignupForm.model_validate(
             split_custom_fields(fields), context={"default_region": default_region}
         )
     except ValidationError as exc:
         raise SignupValidationError([_field_error(e) for e in exc.errors()]) from exc
-    errors = _cross_field_errors(form, default_consent_text)
+    errors = _cross_field_errors(form)
+    sms_text = _configured_text(form.consent_text, consent_texts) if form.sms_consent else None
+    if form.sms_consent and form.consent_text is not None and sms_text is None:
+        errors.append(
+            {"field": "consent_text", "message": "does not match a consent text this gateway knows"}
+        )
+    email_text = form.email_consent_text if form.email_consent else None
+    if email_text is not None and email_consent_texts:
+        email_text = _configured_text(email_text, email_consent_texts)
+        if email_text is None:
+            errors.append(
+                {
+                    "field": "email_consent_text",
+                    "message": "does not match an email consent text this gateway knows",
+                }
+            )
     if errors:
         raise SignupValidationError(errors)
-    if form.sms_consent and form.consent_text is None:
-        form = form.model_copy(update={"consent_text": default_consent_text})
-    return form
+    # Only a ticked box's words are evidence; the text of an unticked box is not kept.
+    return form.model_copy(update={"consent_text": sms_text, "email_consent_text": email_text})
 
 
-def _cross_field_errors(form: SignupForm, default_consent_text: str | None) -> list[dict[str, str]]:
+def _configured_text(posted: str | None, configured: tuple[str, ...]) -> str | None:
+    """The configured text the posted one matches after whitespace normalisation, or None."""
+    if posted is None:
+        return None
+    wanted = normalize_consent_text(posted)
+    return next((text for text in configured if text == wanted), None)
+
+
+def _cross_field_errors(form: SignupForm) -> list[dict[str, str]]:
     errors: list[dict[str, str]] = []
-    if form.phone is None and form.email is None:
-        errors.append({"field": "phone", "message": "give a phone number or an email address"})
-    if form.sms_consent and form.phone is None:
-        errors.append({"field": "phone", "message": "a phone number is required for SMS consent"})
-    if form.sms_consent and form.consent_text is None and not default_consent_text:
+    if form.phone is None:
+        # NOMI keys every contact on its phone: an email alone could only be thanked and dropped.
+        errors.append({"field": "phone", "message": "a phone number is required"})
+    if form.sms_consent and form.consent_text is None:
         errors.append(
             {"field": "consent_text", "message": "the consent text shown is required for SMS consent"}
         )
@@ -290,6 +328,7 @@ def build_payload(
         sms_consent=form.sms_consent,
         email_consent=form.email_consent,
         consent_text=form.consent_text,
+        email_consent_text=form.email_consent_text,
         tags=form.tags,
         custom_fields=form.custom_fields,
         ip_address=ip_address,
@@ -301,11 +340,10 @@ def build_payload(
 
 
 def origin_allowed(origin: str | None, allowed: tuple[str, ...]) -> bool:
-    """A browser's Origin must be on the list (`*` allows any); a request without one (a server,
-    curl) is not a browser and is let through: the list guards against other sites' pages, it is
-    not authentication."""
+    """The Origin must be on the list (`*` allows any). Browsers send it on every cross-site POST, so
+    a request without one is a script, and a script is how other people's phones get subscribed."""
     if origin is None:
-        return True
+        return False
     return "*" in allowed or origin.rstrip("/").lower() in allowed
 
 

@@ -149,11 +149,13 @@ class Executor:
         *,
         observer: Observer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        receipts: Callable[[ApplyConsent, Plan], None] | None = None,
     ) -> None:
         self._client = client
         self._store = checkpoints
         self._observer = observer or _NullObserver()
         self._clock = clock
+        self._receipts = receipts  # processor.receipts: called once NOMI accepted a consent
 
     def run(self, plan: Plan, *, owner: str | None = None) -> Outcome:
         """Run every step in order; NOMI/AWS errors propagate (the caller classifies them)."""
@@ -173,6 +175,7 @@ class _Run:
         self.store = executor._store
         self.observer = executor._observer
         self.clock = executor._clock
+        self.receipts = executor._receipts
         self.plan = plan
         self.owner = owner
         self.contact = _Contact()
@@ -272,6 +275,7 @@ class _Run:
         if self.contact.new:
             # NOMI applied the consent fields because this call created the contact.
             for channel, consent_step in attach.items():
+                self.receipt(consent_step)
                 self.complete(consent_step, {"via": "contacts/create"})
                 self.contact.consent_done.add(channel)
         self.complete(step, self.contact_result())
@@ -282,6 +286,8 @@ class _Run:
         for consent in self.plan.steps:
             if not isinstance(consent, ApplyConsent) or consent.channel in self.contact.consent_done:
                 continue
+            if consent.channel == "email" and consent.evidence.consent_text:
+                continue  # contacts/create takes no email consent text; the consent endpoint keeps the words
             checkpoint = self.store.get(self.full_key(consent))
             if checkpoint is not None and checkpoint.state == "done":
                 continue
@@ -336,6 +342,7 @@ class _Run:
         if (isinstance(previous, Checkpoint) or step.channel in self.contact.attached) and self.on_record(
             step
         ):
+            self.receipt(step)  # the attempt that recorded it may have stopped before its receipt
             self.complete(step, {"via": "already recorded"})
             return
         try:
@@ -360,13 +367,21 @@ class _Run:
             # NOMI may have recorded it: look before anyone records it again; keep the claim so that
             # a retry of this event looks too.
             if self.on_record(step):
+                self.receipt(step)
                 self.complete(step, {"via": "already recorded"})
                 return
             raise
         except BaseException:
             self.store.release(self.full_key(step), owner=self.owner)
             raise
+        self.receipt(step)
         self.complete(step, {"via": "contacts/consent"})
+
+    def receipt(self, step: ApplyConsent) -> None:
+        """Before the step counts as done: a failed receipt write retries the event, and the retry
+        finds the consent on NOMI's record and writes the receipt then."""
+        if self.receipts is not None:
+            self.receipts(step, self.plan)
 
     def on_record(self, step: ApplyConsent) -> bool:
         """Whether NOMI's consent log already holds this fact (same channel, status and time)."""

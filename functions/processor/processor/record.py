@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from gateway_events import Envelope, EnvelopeError, parse_queue_message
 from nomi_client import errors as nomi_errors
 from nomi_client.masking import mask, mask_text
+from processor import receipts
 from processor.buyers import with_remembered_buyer
 from processor.checkpoints import CheckpointStore
 from processor.dlq import DeadLetter, DeadLetterSender
@@ -59,6 +60,7 @@ class RecordDeps:
     idempotent: Callable[..., dict[str, Any]] | None = None  # Powertools-wrapped `process_envelope`
     logger: Any = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    receipts: Any = None  # processor.receipts.ReceiptStore; None writes no consent receipts
 
 
 class RecordProcessor:
@@ -112,7 +114,13 @@ class RecordProcessor:
         `identity` (the source's identity of the fact), never the SQS message id."""
         events = self.deps.adapt(envelope, payload, self.deps.settings)
         executor = Executor(
-            self.deps.client, self.deps.checkpoints, observer=self.stats, clock=self.deps.clock
+            self.deps.client,
+            self.deps.checkpoints,
+            observer=self.stats,
+            clock=self.deps.clock,
+            receipts=receipts.recorder(
+                self.deps.receipts, receipts.ReceiptContext.of(envelope, payload), self.deps.clock
+            ),
         )
         outcomes = []
         if not events:
@@ -123,6 +131,7 @@ class RecordProcessor:
             event_plan = plan(event, self.deps.settings)
             # The index keeps two events of one envelope from sharing event-scoped checkpoints.
             outcome = executor.run(event_plan, owner=f"{identity['key']}#{index}")
+            receipts.forget_if_redact(self.deps.receipts, event, event_plan)
             self.stats.event(envelope.source, event_plan.event_type, outcome.status)
             for skip in outcome.skips:
                 self._log(

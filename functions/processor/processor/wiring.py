@@ -31,6 +31,25 @@ def nomi_api_key() -> str | None:
     return os.getenv("NOMI_API_KEY") or None
 
 
+def identity_hash_key() -> bytes:
+    """The stack's IdentityHashKey (`IDENTITY_HASH_SECRET_NAME`, cached 5 min), for pseudonyms."""
+    from aws_lambda_powertools.utilities import parameters
+
+    secret_name = os.environ["IDENTITY_HASH_SECRET_NAME"]
+    return str(parameters.get_secret(secret_name, max_age=SECRET_MAX_AGE_SECONDS)).strip().encode("utf-8")
+
+
+def build_receipt_store(s3: Any, logger: Any) -> Any:
+    """Consent receipts in `CONSENT_RECEIPTS_BUCKET`; None (and a warning) when it is not set."""
+    bucket = os.getenv("CONSENT_RECEIPTS_BUCKET")
+    if not bucket:
+        logger.warning("CONSENT_RECEIPTS_BUCKET is not set: no consent receipts are kept")
+        return None
+    from processor.receipts import ReceiptStore
+
+    return ReceiptStore(bucket, key=identity_hash_key, s3=s3)
+
+
 def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordProcessor:
     """Everything a record needs, from the environment documented in contracts §4."""
     import boto3
@@ -47,15 +66,17 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
     )
     table = os.getenv("IDEMPOTENCY_TABLE")
     dlq_url = os.getenv("DLQ_URL")
+    s3 = boto3.client("s3")
     deps = RecordDeps(
         settings=settings,
         client=client,
         checkpoints=DynamoDBCheckpoints(table) if table else InMemoryCheckpoints(),
         dead_letters=SqsDeadLetters(dlq_url) if dlq_url else _NoDeadLetterQueue(),
         adapt=adapt,
-        s3=boto3.client("s3"),
+        s3=s3,
         sqs=boto3.client("sqs"),
         logger=logger,
+        receipts=build_receipt_store(s3, logger),
     )
     worker = RecordProcessor(deps)
     if table:

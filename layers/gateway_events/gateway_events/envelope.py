@@ -62,6 +62,11 @@ class Envelope(BaseModel):
     )
     payload: Any = Field(default=None, description="The source's JSON body, parsed.")
     payload_ref: PayloadRef | None = None
+    body_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="Hex SHA-256 of the raw HTTP body as received (consent receipts cite it).",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_payload(self) -> Envelope:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from typing import Literal
 
-IdentityKind = Literal["phone", "email"]
+IdentityKind = Literal["phone", "email", "ip"]
 
 
 class IdentityKeyError(ValueError):
@@ -22,9 +22,9 @@ MIN_KEY_BYTES = 16
 
 
 def normalize_identity(kind: IdentityKind, value: str) -> str:
-    """The form hashed: a phone as given (callers pass E.164), an email stripped and lower-cased."""
+    """The form hashed: a phone as given (callers pass E.164), an email or IP stripped and lower-cased."""
     text = value.strip()
-    return text.lower() if kind == "email" else text
+    return text if kind == "phone" else text.lower()
 
 
 def pseudonym(kind: IdentityKind, value: str, *, key: bytes) -> str:

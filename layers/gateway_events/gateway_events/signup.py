@@ -19,7 +19,12 @@ class SignupPayload(BaseModel):
     last_name: Annotated[str, Field(max_length=100)] | None = None
     sms_consent: bool = False
     email_consent: bool = False
-    consent_text: Annotated[str, Field(max_length=1000)] | None = None
+    consent_text: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None, description="The words next to the SMS box, as shown (one of the configured texts)."
+    )
+    email_consent_text: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None, description="The words next to the email box, as shown."
+    )
     tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list)
     custom_fields: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
     ip_address: str | None = None

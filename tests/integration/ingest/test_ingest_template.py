@@ -110,3 +110,45 @@ def test_template_secrets_are_not_parameters(template: dict[str, Any]) -> None:
 def test_ingest_requirements_exclude_stripe() -> None:
     requirements = (REPO / "functions/ingest/requirements.txt").read_text()
     assert "stripe" not in [line.split(">")[0].split("=")[0].strip() for line in requirements.splitlines()]
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s
+        for policy in function["Properties"]["Policies"]
+        if "Statement" in policy
+        for s in policy["Statement"]
+    ]
+
+
+def test_template_receipts_bucket_versioned_encrypted_with_optional_governance_lock(
+    template: dict[str, Any],
+) -> None:
+    bucket = template["Resources"]["ConsentReceiptsBucket"]
+    properties = bucket["Properties"]
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "BucketEncryption" in properties
+    lock = properties["ObjectLockConfiguration"]["If"][1]
+    assert lock["Rule"]["DefaultRetention"]["Mode"] == "GOVERNANCE"
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_template_grants_what_receipts_and_signup_limits_call(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    processor = {a for s in _statements(resources["ProcessorFunction"]) for a in _as_list(s["Action"])}
+    ingest = {a for s in _statements(resources["IngestFunction"]) for a in _as_list(s["Action"])}
+    # ReceiptStore.write / forget; ratelimit.take (TransactWriteItems is authorised per UpdateItem).
+    assert {
+        "s3:PutObject",
+        "s3:ListBucketVersions",
+        "s3:DeleteObjectVersion",
+        "s3:BypassGovernanceRetention",
+    } <= processor
+    assert "dynamodb:UpdateItem" in ingest
+    environment = resources["IngestFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["SIGNUP_LIMIT_TABLE"] == {"Ref": "SignupLimitTable"}
+    assert environment["SIGNUP_CONSENT_TEXTS"] == {"Ref": "SignupConsentTexts"}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -131,3 +131,19 @@ def test_e2e_demo_handles_every_event_file(client):
     rows = run_demo(client, EVENTS, Signer(), out=io.StringIO())
     assert len(rows) == len(FILES)
     assert [r.name for r in rows if not r.settled] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        (
+            "signup/disallowed-origin.json",
+            "origin https://evil.example.net is not allowed: add it to SIGNUP_ALLOWED_ORIGINS",
+        ),
+        ("signup/no-origin.json", "no Origin header"),
+    ],
+)
+def test_e2e_refused_signup_origin_is_named_in_the_event_log(stack, client, name, named):
+    row = send_one(client, FILES[name], Signer())
+    assert row.answer == "403"
+    assert any(named in line for line in stack.log.lines)

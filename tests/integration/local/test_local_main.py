@@ -29,7 +29,12 @@ def run_local(tmp_path_factory):
     """Start `python -m local` on a free port once; yields (process, banner lines, line queue).
     The last test of this module stops it."""
     tmp_path = tmp_path_factory.mktemp("state")
-    env = {**os.environ, "PORT": "0", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        "SIGNUP_ALLOWED_ORIGINS": "http://localhost:8123",
+    }
     for name in (
         "AWS_ENDPOINT_URL",
         "NOMI_API_URL",
@@ -57,6 +62,11 @@ def run_local(tmp_path_factory):
     if process.poll() is None:
         process.kill()
         process.wait()
+
+
+def test_make_run_banner_prints_the_allowed_signup_origins_from_the_environment(run_local):
+    _, banner, _ = run_local
+    assert "allowed origins (SIGNUP_ALLOWED_ORIGINS): http://localhost:8123" in "".join(banner)
 
 
 def test_make_run_banner_names_the_routes_and_the_test_secrets(run_local):

@@ -24,6 +24,34 @@ def test_local_settings_defaults_are_the_documented_test_secrets():
     assert all(f"`{secret}`" in readme for secret in DEFAULT_SHOPIFY_SECRETS + DEFAULT_STRIPE_SECRETS)
 
 
+def test_local_settings_signup_origins_and_texts_become_template_parameters():
+    settings = LocalSettings.from_environ(
+        {
+            "SIGNUP_ALLOWED_ORIGINS": "http://localhost:8000, https://shop.test",
+            "SIGNUP_CONSENT_TEXTS": '["Text me."]',
+        }
+    )
+    declared = {"AllowedOrigins": {}, "SignupConsentTexts": {}}
+    assert settings.template_parameters(declared) == {
+        "AllowedOrigins": "http://localhost:8000,https://shop.test",
+        "SignupConsentTexts": '["Text me."]',
+    }
+
+
+def test_local_settings_default_origins_add_localhost_pages_to_the_templates():
+    parameters = LocalSettings().template_parameters(
+        {"AllowedOrigins": {"Default": "https://shop.example.com"}}
+    )
+    assert parameters == {
+        "AllowedOrigins": "https://shop.example.com,http://localhost:8000,http://127.0.0.1:8000"
+    }
+
+
+def test_local_settings_consent_texts_not_a_json_array_refused():
+    with pytest.raises(ValidationError, match="SIGNUP_CONSENT_TEXTS"):
+        LocalSettings.from_environ({"SIGNUP_CONSENT_TEXTS": "I agree"})
+
+
 def test_local_settings_from_environ_splits_secrets_newest_first():
     settings = LocalSettings.from_environ({"SHOPIFY_WEBHOOK_SECRETS": "new, old", "PORT": "0"})
     assert settings.shopify_webhook_secrets == ("new", "old")

@@ -16,6 +16,9 @@ STRIPE_SECRET = "whsec_hostile_secret"
 OTHER_SECRET = "whsec_someone_else"
 NOW = 1_795_420_800
 ALLOWED_ORIGIN = "https://shop.example.com"
+CONSENT_TEXT = (
+    "Text me offers from Example Store. Consent is not a condition of purchase. Reply STOP to cancel."
+)
 ENVIRONMENT = {
     "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/EventQueue",
     "PAYLOAD_BUCKET": "payloads",
@@ -23,6 +26,7 @@ ENVIRONMENT = {
     "STRIPE_SECRET_NAME": "stripe",
     "STRIPE_TOLERANCE_SECONDS": "300",
     "SIGNUP_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+    "SIGNUP_CONSENT_TEXTS": json.dumps([CONSENT_TEXT]),
     "SIGNUP_MAX_BODY_BYTES": "16384",
     "DEFAULT_PHONE_REGION": "US",
     "AWS_DEFAULT_REGION": "us-east-1",

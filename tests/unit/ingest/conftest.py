@@ -25,13 +25,24 @@ BASE_ENV = {
     "SIGNUP_ALLOWED_ORIGINS": "https://shop.example.com, https://www.example.com",
     "SIGNUP_MAX_BODY_BYTES": "16384",
     "DEFAULT_PHONE_REGION": "US",
+    # The tests' CONSENT (test_ingest_app, test_ingest_signup): an SMS opt-in must post a configured text.
+    "SIGNUP_CONSENT_TEXTS": '["I agree to receive automated marketing texts. Consent is not a condition of purchase."]',
 }
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """The function's environment, without queue/bucket (see `aws`); caches cleared around each test."""
-    for name in ("SIGNUP_DEFAULT_CONSENT_TEXT", "SQS_MAX_MESSAGE_BYTES", "AWS_PROFILE"):
+    for name in (
+        "SQS_MAX_MESSAGE_BYTES",
+        "AWS_PROFILE",
+        "SIGNUP_EMAIL_CONSENT_TEXTS",
+        "SIGNUP_LIMIT_TABLE",
+        "IDENTITY_HASH_SECRET_NAME",
+        "SIGNUP_CAPTCHA_PROVIDER",
+        "SIGNUP_CAPTCHA_SECRET_NAME",
+        "SIGNUP_CAPTCHA_VERIFY_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE_ENV.items():
         monkeypatch.setenv(name, value)

@@ -331,11 +331,41 @@ def test_signup_errors_carry_cors_headers_for_allowed_origin(aws: AwsFakes) -> N
     assert answer["headers"]["access-control-allow-origin"] == "https://shop.example.com"
 
 
-def test_signup_default_consent_text_fills_missing_text(aws: AwsFakes, env: pytest.MonkeyPatch) -> None:
-    env.setenv("SIGNUP_DEFAULT_CONSENT_TEXT", CONSENT)
-    app.get_config.cache_clear()
-    assert invoke(signup_event({"phone": "4155552671", "sms_consent": "on"}))["statusCode"] == 202
-    assert SignupPayload.model_validate(queued(aws)[0].payload).consent_text == CONSENT
+def test_signup_unconfigured_consent_text_answers_400_naming_consent_text(aws: AwsFakes) -> None:
+    answer = invoke(signup_event({**SIGNUP, "consent_text": "ok"}))
+    assert (answer["statusCode"], [e["field"] for e in answer_json(answer)["errors"]]) == (
+        400,
+        ["consent_text"],
+    )
+    assert aws.messages() == []
+
+
+def test_signup_email_only_answers_400_naming_phone(aws: AwsFakes) -> None:
+    answer = invoke(signup_event({"email": "ada@example.com", "email_consent": True}))
+    assert (answer["statusCode"], [e["field"] for e in answer_json(answer)["errors"]]) == (400, ["phone"])
+    assert aws.messages() == []
+
+
+def test_signup_each_channel_own_consent_text_queued(aws: AwsFakes) -> None:
+    fields = {
+        **SIGNUP,
+        "email_consent": True,
+        "email_consent_text": "Email me news.",
+        "page_url": "https://shop.example.com/join",
+    }
+    assert invoke(signup_event(fields))["statusCode"] == 202
+    payload = SignupPayload.model_validate(queued(aws)[0].payload)
+    assert (payload.consent_text, payload.email_consent_text, payload.page_url) == (
+        CONSENT,
+        "Email me news.",
+        "https://shop.example.com/join",
+    )
+
+
+def test_signup_envelope_carries_raw_body_sha256(aws: AwsFakes) -> None:
+    event = signup_event(SIGNUP)
+    invoke(event)
+    assert queued(aws)[0].body_sha256 == hashlib.sha256(event["body"].encode()).hexdigest()
 
 
 def test_signup_honeypot_answers_202_queues_nothing(aws: AwsFakes) -> None:
@@ -357,8 +387,10 @@ def test_signup_wildcard_allowlist_accepts_any_origin(aws: AwsFakes, env: pytest
     assert invoke(signup_event(SIGNUP, origin="https://anything.example"))["statusCode"] == 202
 
 
-def test_signup_without_origin_accepted(aws: AwsFakes) -> None:
-    assert invoke(signup_event(SIGNUP, origin=None))["statusCode"] == 202
+def test_signup_without_origin_answers_403_queues_nothing(aws: AwsFakes) -> None:
+    answer = invoke(signup_event(SIGNUP, origin=None))
+    assert (answer["statusCode"], answer_json(answer)["error"]) == (403, "Origin header required")
+    assert aws.messages() == []
 
 
 def test_signup_body_over_limit_answers_413(aws: AwsFakes) -> None:

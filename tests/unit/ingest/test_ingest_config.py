@@ -47,8 +47,25 @@ def test_load_config_origins_split_normalised() -> None:
     assert config.signup_allowed_origins == ("https://a.example.com", "https://b.example.com")
 
 
-def test_load_config_blank_default_consent_text_is_unset() -> None:
-    assert load_config({**MINIMAL, "SIGNUP_DEFAULT_CONSENT_TEXT": "  "}).signup_default_consent_text is None
+def test_load_config_consent_texts_json_array_normalised() -> None:
+    config = load_config({**MINIMAL, "SIGNUP_CONSENT_TEXTS": '["I agree\\n  to texts.", "Other"]'})
+    assert config.signup_consent_texts == ("I agree to texts.", "Other")
+
+
+@pytest.mark.parametrize("value", ["I agree", '{"a": "b"}', '["ok", ""]', "[1]"])
+def test_load_config_consent_texts_not_a_text_array_names_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="SIGNUP_CONSENT_TEXTS"):
+        load_config({**MINIMAL, "SIGNUP_CONSENT_TEXTS": value})
+
+
+def test_load_config_limit_table_without_identity_secret_refused() -> None:
+    with pytest.raises(ConfigError, match="IDENTITY_HASH_SECRET_NAME"):
+        load_config({**MINIMAL, "SIGNUP_LIMIT_TABLE": "limits"})
+
+
+def test_load_config_captcha_without_secret_refused() -> None:
+    with pytest.raises(ConfigError, match="SIGNUP_CAPTCHA_SECRET_NAME"):
+        load_config({**MINIMAL, "SIGNUP_CAPTCHA_PROVIDER": "turnstile"})
 
 
 def test_get_config_is_cached_until_cleared(env: pytest.MonkeyPatch) -> None:

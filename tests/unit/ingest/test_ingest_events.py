@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 from ingest_helpers import EVENTS, AwsFakes, FakeContext, load_event
@@ -20,6 +22,13 @@ NOT_OURS = ("bodies", "canonical", "processor")
 @pytest.fixture(autouse=True)
 def signing_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app, "wall_clock", lambda: float(INDEX["stripe_timestamp"] + 1))
+
+
+@pytest.fixture(autouse=True)
+def example_consent_texts(env: pytest.MonkeyPatch) -> None:
+    """The signup events post the example form's consent text, as a configured deployment knows it."""
+    env.setenv("SIGNUP_CONSENT_TEXTS", json.dumps(INDEX["signup_consent_texts"]))
+    app.get_config.cache_clear()
 
 
 @pytest.mark.parametrize("name", HTTP_FILES)
@@ -54,3 +63,15 @@ def test_stripe_event_file_outside_tolerance_is_refused(
     monkeypatch.setattr(app, "wall_clock", lambda: float(INDEX["stripe_timestamp"] + 301))
     answer = app.lambda_handler(load_event("stripe/customer-created.json"), FakeContext())
     assert answer["statusCode"] == 401
+
+
+def _docs_sms_consent_text() -> str:
+    doc = (EVENTS.parent / "docs" / "signup-form.md").read_text(encoding="utf-8")
+    span = re.search(r'<span id="sms-consent-text">(.*?)</span>\s*</label>', doc, re.S).group(1)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", span)).split())
+
+
+def test_example_consent_text_is_the_docs_form_text_and_the_template_default() -> None:
+    template = (EVENTS.parent / "template.yaml").read_text(encoding="utf-8")
+    default = re.search(r"  SignupConsentTexts:\n(?:    .*\n)*?    Default: '(.*)'\n", template).group(1)
+    assert INDEX["signup_consent_texts"] == [_docs_sms_consent_text()] == json.loads(default)

@@ -22,8 +22,12 @@ from ingest.signup import (
 CONSENT = "I agree to receive automated marketing texts. Consent is not a condition of purchase."
 
 
-def validate(fields: dict, *, default_consent_text: str | None = None):
-    return validate_signup(fields, default_region="US", default_consent_text=default_consent_text)
+def validate(
+    fields: dict, *, consent_texts: tuple[str, ...] = (CONSENT,), email_consent_texts: tuple[str, ...] = ()
+):
+    return validate_signup(
+        fields, default_region="US", consent_texts=consent_texts, email_consent_texts=email_consent_texts
+    )
 
 
 def errors_of(fields: dict, **kwargs) -> list[dict[str, str]]:
@@ -69,7 +73,10 @@ def test_parse_body_multipart_raises_415() -> None:
 
 
 def test_parse_body_no_content_type_json_sniffed() -> None:
-    assert parse_body(b' {"email": "a@example.com"}', None) == {"email": "a@example.com"}
+    assert parse_body(b' {"phone": "4155552671", "email": "a@example.com"}', None) == {
+        "phone": "4155552671",
+        "email": "a@example.com",
+    }
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -87,16 +94,29 @@ def test_validate_signup_checkbox_on_is_true() -> None:
 
 
 def test_validate_signup_json_booleans_accepted() -> None:
-    form = validate({"email": "a@example.com", "email_consent": True, "sms_consent": False})
+    form = validate(
+        {"phone": "4155552671", "email": "a@example.com", "email_consent": True, "sms_consent": False}
+    )
     assert form.email_consent is True
 
 
 def test_validate_signup_tags_comma_list_split() -> None:
-    assert validate({"email": "a@example.com", "tags": "vip, popup ,,"}).tags == ["vip", "popup"]
+    assert validate({"phone": "4155552671", "email": "a@example.com", "tags": "vip, popup ,,"}).tags == [
+        "vip",
+        "popup",
+    ]
 
 
 def test_validate_signup_custom_brackets_and_unknown_fields_become_custom_fields() -> None:
-    form = validate({"email": "a@example.com", "custom[color]": "teal", "shoe_size": 38, "submit": "Join"})
+    form = validate(
+        {
+            "phone": "4155552671",
+            "email": "a@example.com",
+            "custom[color]": "teal",
+            "shoe_size": 38,
+            "submit": "Join",
+        }
+    )
     assert form.custom_fields == {"color": "teal", "shoe_size": "38"}
 
 
@@ -114,20 +134,66 @@ def test_validate_signup_several_bad_fields_all_reported() -> None:
 
 
 def test_validate_signup_over_long_consent_text_reported() -> None:
-    assert fields_in_error({"email": "a@example.com", "consent_text": "x" * 1001}) == {"consent_text"}
+    assert fields_in_error({"phone": "4155552671", "email": "a@example.com", "consent_text": "x" * 1001}) == {
+        "consent_text"
+    }
 
 
 def test_validate_signup_neither_phone_nor_email_reported() -> None:
     assert errors_of({"first_name": "Ada"})[0]["field"] == "phone"
 
 
+def test_validate_signup_email_only_refused_naming_phone() -> None:
+    # NOMI keys contacts on the phone: an email alone would be thanked and then dropped.
+    assert fields_in_error({"email": "a@example.com", "email_consent": True}) == {"phone"}
+
+
 def test_validate_signup_sms_consent_without_text_reported() -> None:
     assert fields_in_error({"phone": "4155552671", "sms_consent": "on"}) == {"consent_text"}
 
 
-def test_validate_signup_sms_consent_uses_default_text_when_configured() -> None:
-    form = validate({"phone": "4155552671", "sms_consent": "on"}, default_consent_text=CONSENT)
-    assert form.consent_text == CONSENT
+def test_validate_signup_unconfigured_consent_text_reported_on_consent_text() -> None:
+    fields = {"phone": "4155552671", "sms_consent": "on", "consent_text": "ok"}
+    assert errors_of(fields) == [
+        {"field": "consent_text", "message": "does not match a consent text this gateway knows"}
+    ]
+
+
+def test_validate_signup_consent_text_matches_after_whitespace_normalisation() -> None:
+    posted = "  I agree to receive automated\n   marketing texts.  Consent is not a condition of purchase.\n"
+    assert (
+        validate({"phone": "4155552671", "sms_consent": "on", "consent_text": posted}).consent_text == CONSENT
+    )
+
+
+def test_validate_signup_no_configured_texts_refuses_every_sms_opt_in() -> None:
+    fields = {"phone": "4155552671", "sms_consent": "on", "consent_text": CONSENT}
+    with pytest.raises(SignupValidationError):
+        validate(fields, consent_texts=())
+
+
+def test_validate_signup_text_of_unticked_sms_box_not_kept() -> None:
+    assert validate({"phone": "4155552671", "consent_text": "anything"}).consent_text is None
+
+
+def test_validate_signup_email_consent_text_kept_as_posted_when_unconfigured() -> None:
+    fields = {
+        "phone": "4155552671",
+        "email": "a@example.com",
+        "email_consent": "on",
+        "email_consent_text": "Email me",
+    }
+    assert validate(fields).email_consent_text == "Email me"
+
+
+def test_validate_signup_email_consent_text_off_the_configured_list_reported() -> None:
+    fields = {
+        "phone": "4155552671",
+        "email": "a@example.com",
+        "email_consent": "on",
+        "email_consent_text": "x",
+    }
+    assert fields_in_error(fields, email_consent_texts=("Email me news",)) == {"email_consent_text"}
 
 
 def test_validate_signup_sms_consent_without_phone_reported() -> None:
@@ -141,24 +207,36 @@ def test_validate_signup_email_consent_without_email_reported() -> None:
 
 
 def test_validate_signup_unknown_checkbox_value_reported() -> None:
-    assert fields_in_error({"email": "a@example.com", "email_consent": "maybe"}) == {"email_consent"}
+    assert fields_in_error({"phone": "4155552671", "email": "a@example.com", "email_consent": "maybe"}) == {
+        "email_consent"
+    }
 
 
 def test_validate_signup_too_many_custom_fields_reported() -> None:
-    fields = {"email": "a@example.com", **{f"custom[f{i}]": "v" for i in range(MAX_CUSTOM_FIELDS + 1)}}
+    fields = {
+        "phone": "4155552671",
+        "email": "a@example.com",
+        **{f"custom[f{i}]": "v" for i in range(MAX_CUSTOM_FIELDS + 1)},
+    }
     assert fields_in_error(fields) == {"custom_fields"}
 
 
 def test_validate_signup_over_long_custom_value_reported_by_name() -> None:
-    assert fields_in_error({"email": "a@example.com", "custom[bio]": "x" * 501}) == {"custom[bio]"}
+    assert fields_in_error({"phone": "4155552671", "email": "a@example.com", "custom[bio]": "x" * 501}) == {
+        "custom[bio]"
+    }
 
 
 def test_validate_signup_bad_custom_field_name_reported() -> None:
-    assert fields_in_error({"email": "a@example.com", "custom[<script>]": "x"}) == {"custom_fields"}
+    assert fields_in_error({"phone": "4155552671", "email": "a@example.com", "custom[<script>]": "x"}) == {
+        "custom_fields"
+    }
 
 
 def test_validate_signup_over_long_tag_reported() -> None:
-    assert fields_in_error({"email": "a@example.com", "tags": ["t" * 65]}) == {"tags.0"}
+    assert fields_in_error({"phone": "4155552671", "email": "a@example.com", "tags": ["t" * 65]}) == {
+        "tags.0"
+    }
 
 
 # --- honeypot, payload, references, origins ------------------------------------------------------------
@@ -171,7 +249,12 @@ def test_is_honeypot_filled_true_for_text_false_for_blank() -> None:
 
 def test_build_payload_server_observations_override_body() -> None:
     form = validate(
-        {"email": "a@example.com", "ip_address": "6.6.6.6", "submitted_at": "1999-01-01T00:00:00Z"}
+        {
+            "phone": "4155552671",
+            "email": "a@example.com",
+            "ip_address": "6.6.6.6",
+            "submitted_at": "1999-01-01T00:00:00Z",
+        }
     )
     received = datetime(2026, 11, 23, 8, tzinfo=UTC)
     payload = build_payload(
@@ -199,7 +282,8 @@ def test_new_reference_short_url_safe_unique() -> None:
         ("https://SHOP.example.com/", ("https://shop.example.com",), True),
         ("https://evil.example.net", ("https://shop.example.com",), False),
         ("https://evil.example.net", ("*",), True),
-        (None, ("https://shop.example.com",), True),
+        (None, ("https://shop.example.com",), False),  # no Origin: a script, not a browser
+        (None, ("*",), False),
         ("https://shop.example.com", (), False),
     ],
 )

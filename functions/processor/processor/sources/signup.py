@@ -25,11 +25,14 @@ def _evidence(consented: bool, signup: SignupPayload, consent_text: str | None) 
 
 
 def adapt_signup(envelope: Envelope, payload: Any, settings: MappingSettings) -> list[CanonicalEvent]:
-    """One contact.upsert per form post; the form's own consent text wins over the configured one."""
+    """One contact.upsert per form post. Each channel's evidence carries that box's own words: the
+    SMS disclosure is never the evidence of an email opt-in. (The configured signup text covers SMS
+    messages queued before ingest required the text.)"""
     if envelope.topic != "signup":
         raise UnsupportedEventError(f"signup topic {envelope.topic!r} is not handled")
     signup: SignupPayload = validate_source(SignupPayload, payload, "signup")
-    consent_text = first(signup.consent_text) or settings.consent_text("signup")
+    sms_text = first(signup.consent_text) or settings.consent_text("signup")
+    email_text = first(signup.email_consent_text)
     return [
         ContactUpsert(
             event_id=f"signup:{signup.reference}",
@@ -42,7 +45,7 @@ def adapt_signup(envelope: Envelope, payload: Any, settings: MappingSettings) ->
             ),
             tags=unique_in_order(signup.tags, settings.tags_for("signup")),
             custom_variables=dict(signup.custom_fields),
-            sms_consent=_evidence(signup.sms_consent, signup, consent_text),
-            email_consent=_evidence(signup.email_consent, signup, consent_text),
+            sms_consent=_evidence(signup.sms_consent, signup, sms_text),
+            email_consent=_evidence(signup.email_consent, signup, email_text),
         )
     ]

@@ -76,6 +76,18 @@ def test_signup_email_consent_gets_the_same_evidence_on_the_email_channel(run):
     assert event.email_consent.ip_address == "203.0.113.42"
 
 
+def test_signup_each_channel_evidence_carries_its_own_box_text(run):
+    payload = _signup(email_consent=True, email_consent_text="Email me Acme news. Unsubscribe any time.")
+    [event] = run("signup", "signup", payload)
+    assert event.sms_consent.consent_text == payload["consent_text"]
+    assert event.email_consent.consent_text == "Email me Acme news. Unsubscribe any time."
+
+
+def test_signup_email_consent_without_its_text_never_borrows_the_sms_text(run):
+    [event] = run("signup", "signup", _signup(email_consent=True))
+    assert event.email_consent.consent_text is None
+
+
 def test_signup_without_consent_text_uses_configured_signup_text(run):
     settings = MappingSettings(consent_texts={"signup": "Acme form consent v3"})
     [event] = run("signup", "signup", _signup(consent_text=None), settings=settings)
