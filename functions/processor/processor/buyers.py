@@ -4,7 +4,8 @@ A Shopify fulfillment names its destination, not its buyer: its `destination.pho
 recipient's. So that the shipped SMS goes to the same person whichever topic describes the parcel
 (orders/fulfilled carries the order's phone, fulfillments/* only the destination's), the buyer's phone
 and names are remembered, under the order id, from every orders/* event that has a usable phone, and a
-fulfillment without one is given them before it is planned. The destination is texted only when the
+fulfillment without one is given them before it is planned, with the order's `test` flag (which
+fulfillments/* do not carry) so that a test order's parcel sends no SMS either. The destination is texted only when the
 gateway knows no buyer phone for the order (see `processor.plan.shipment_recipient`).
 
 Cost: one DynamoDB write per Shopify order event (only while a fulfillment topic is enabled) and one
@@ -45,8 +46,8 @@ def with_remembered_buyer(event: Any, store: CheckpointStore, settings: MappingS
 
 def remember_buyer(event: Order, store: CheckpointStore, settings: MappingSettings) -> None:
     phone, _ = usable_phone(event.person, settings)
-    if phone is None:
-        return  # nothing to prefer over the destination's phone
+    if phone is None and not event.test_mode:
+        return  # nothing to prefer over the destination's phone, and nothing to tell of the order
     person = event.person
     store.complete(
         buyer_key(event.order_id),
@@ -56,21 +57,27 @@ def remember_buyer(event: Order, store: CheckpointStore, settings: MappingSettin
             "first_name": person.first_name,
             "last_name": person.last_name,
             "state": person.state,
+            # fulfillments/* carry no `test` flag: a test order's parcels learn it here.
+            "test_mode": event.test_mode,
         },
         fact=True,
         # The key names an order, not a person: say whose phone and names these are, so that a
         # redact of the buyer deletes them too.
-        person=settings.pseudonym("phone", phone),
+        person=settings.pseudonym("phone", phone) if phone else None,
     )
 
 
 def recall_buyer(event: OrderShipped, store: CheckpointStore) -> OrderShipped:
     if event.person.phone:
-        return event  # the event names the buyer's phone itself (orders/fulfilled)
+        return event  # the event names the buyer and the order's test flag itself (orders/fulfilled)
     remembered = store.get(buyer_key(event.order_id))
-    if remembered is None or remembered.state != "done" or not remembered.result.get("phone"):
+    if remembered is None or remembered.state != "done":
         return event
     buyer = remembered.result
+    if buyer.get("test_mode"):
+        event = event.model_copy(update={"test_mode": True})
+    if not buyer.get("phone"):
+        return event
     person = event.person.model_copy(
         update={
             "phone": buyer["phone"],

@@ -83,3 +83,27 @@ def test_remembered_buyer_is_forgotten_with_the_buyers_phone():
     assert store.get("order:5893247710294:buyer").result["phone"] == BUYER
     store.forget((MappingSettings().pseudonym("phone", BUYER),))
     assert store.get("order:5893247710294:buyer") is None
+
+
+def test_fulfillment_of_a_test_order_sends_no_sms_by_default():
+    order = _load("orders_paid.json")
+    order["test"] = True
+    nomi = FakeNomi()
+    worker = make_worker(nomi, checkpoints=InMemoryCheckpoints())
+    _deliver(worker, "orders/paid", order, "d-paid")
+    _deliver(worker, "fulfillments/update", _gift_fulfillment(), "d-ship")
+    assert nomi.messages == []
+    assert nomi.contacts == {}
+
+
+def test_fulfillment_of_a_test_order_without_a_phone_still_learns_it_is_a_test():
+    order = _load("orders_paid.json")
+    order["test"] = True
+    order["phone"] = order["customer"]["phone"] = None
+    for address in ("shipping_address", "billing_address"):
+        order[address]["phone"] = None
+    nomi = FakeNomi()
+    worker = make_worker(nomi, checkpoints=InMemoryCheckpoints())
+    _deliver(worker, "orders/paid", order, "d-paid")
+    _deliver(worker, "fulfillments/update", _gift_fulfillment(), "d-ship")
+    assert nomi.messages == []
