@@ -94,7 +94,7 @@ class StepOutcome:
 
     key: str
     kind: str
-    status: str  # done | already_done | skipped | cooling_off
+    status: str  # done | already_done | skipped | cooling_off | outcome_unknown
     detail: str = ""
 
     def as_dict(self) -> dict[str, str]:
@@ -114,7 +114,7 @@ class Outcome:
     @property
     def status(self) -> str:
         """processed (some effect), duplicate (every step done before), skipped (nothing to do)."""
-        if any(s.status in ("done", "cooling_off") for s in self.steps):
+        if any(s.status in ("done", "cooling_off", "outcome_unknown") for s in self.steps):
             return "processed"
         if any(s.status == "already_done" for s in self.steps):
             return "duplicate"
@@ -593,15 +593,33 @@ class _Run:
         return bool(status.sms.can_receive_transactional)
 
     def record_conversion(self, step: RecordConversion) -> None:
-        if self.claim(step) is False:
+        previous = self.claim(step)
+        if previous is False:
+            return
+        if step.at_most_once and isinstance(previous, Checkpoint):
+            # An earlier attempt of ours may have reached NOMI: at most once means never post again.
+            self.conversion_unknown(step)
             return
         try:
             self.call("conversion", self.client.record_conversion, id=step.click_id, amount=step.amount)
+        except AmbiguousSendError:
+            if step.at_most_once:
+                self.conversion_unknown(step)
+                return
+            # At least once: SQS retries the event and it posts again (maybe a second count), never
+            # in this process (the client does not retry an unknown outcome).
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
         except BaseException:
-            # /conversion cannot be looked up: a retry may repeat it (at least once), never lose it.
             self.store.release(self.full_key(step), owner=self.owner)
             raise
         self.complete(step)
+
+    def conversion_unknown(self, step: RecordConversion) -> None:
+        """Keep the claim for good: the conversion may or may not be in NOMI; it is never posted again."""
+        self.observer.skip("conversion_outcome_unknown")
+        self.outcome.skips.append(Skip("conversion_outcome_unknown", "at most once: not posted again"))
+        self.complete(step, {"outcome": "unknown"}, status="outcome_unknown")
 
 
 def _created_since(contact: Any, moment: datetime) -> bool:

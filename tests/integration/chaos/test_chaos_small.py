@@ -5,7 +5,9 @@ this process, faults injected at the sandbox and at the front door's SQS client.
   event applied exactly once or in the DLQ with its reason, none lost; after the redrive, all applied;
 - every event delivered three times (two at once, one three simulated hours later) → one effect each;
 - consent events delivered out of order → the newest wins;
-- a timeout, a 500 or a reset after NOMI already sent the SMS → no second SMS.
+- a timeout, a 500 or a reset after NOMI already sent the SMS → no second SMS;
+- paid orders under 500s before and after NOMI applied the conversion, per conversion policy:
+  at least once repeats some and loses none, at most once loses some and repeats none.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def harness():
-    settings = ChaosSettings(events=150, duplicate_share=0.3, settle_timeout=90, run_id="t")
+    # The conversion policy phase runs on its own below (policy_orders=0 keeps the mixed run short).
+    settings = ChaosSettings(events=150, duplicate_share=0.3, settle_timeout=90, run_id="t", policy_orders=0)
     with ChaosHarness(settings, root=ROOT) as running:
         yield running
 
@@ -105,3 +108,19 @@ def test_chaos_failure_after_nomi_sent_the_sms_sends_no_second_sms(harness, kind
     assert faulted
     assert faulted[-1]["effect_applied"] is True
     assert (figures.applied, figures.duplicates) == (1, 0)
+
+
+def test_chaos_conversion_policies_at_least_once_repeats_at_most_once_loses(harness):
+    normal = harness.settings
+    harness.settings = normal.model_copy(
+        update={"fault_rate": 0.5, "fault_kinds": ("500",), "fault_when": "mixed"}
+    )
+    try:
+        least, most = harness.run_conversion_policies(Workload(seed=11, run_id="pol", first_person=3000), 40)
+    finally:
+        harness.settings = normal
+        harness.faults_off()
+    assert (least.policy, least.uncounted, least.unexplained) == ("at_least_once", 0, [])
+    assert least.repeated > 0
+    assert (most.policy, most.repeated, most.unexplained) == ("at_most_once", 0, [])
+    assert most.uncounted > 0
