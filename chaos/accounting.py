@@ -140,22 +140,74 @@ def dead_event_ids(letters: list[Any]) -> tuple[set[str], Counter[str]]:
 AMBIGUOUS_KINDS = ("500", "503", "timeout", "drop")
 
 
-def ambiguous_conversions(requests: list[dict[str, Any]]) -> Counter[str]:
-    """Per click id, the /conversion requests NOMI applied although the client saw a failure.
+def ambiguous_conversions(requests: list[dict[str, Any]], *, applied: bool = True) -> Counter[str]:
+    """Per click id, the /conversion requests NOMI applied (`applied=False`: did not apply) although
+    the client saw a failure that leaves the outcome unknown.
 
     /conversion has no idempotency key and nothing to look a conversion up with: after such an
-    answer the gateway cannot tell whether it counted, and posts again (at least once, never lost).
+    answer the gateway cannot tell whether it counted. At least once posts again (maybe a second
+    count); at most once never does (maybe none).
     """
     found: Counter[str] = Counter()
     for request in requests:
         fault = request.get("fault") or {}
         if (
             request.get("path") == "/conversion"
-            and request.get("effect_applied")
+            and bool(request.get("effect_applied")) == applied
             and fault.get("kind") in AMBIGUOUS_KINDS
         ):
             found[str((request.get("form") or {}).get("id"))] += 1
     return found
+
+
+@dataclass
+class PolicyFigures:
+    """Conversions of one phase of paid orders under one `conversion_delivery` policy."""
+
+    policy: str
+    orders: int = 0
+    counted_once: int = 0
+    repeated: int = 0
+    """Conversions beyond the first, summed over orders."""
+    uncounted: int = 0
+    """Orders with no conversion in NOMI."""
+    unexplained: list[str] = field(default_factory=list)
+    """Orders whose repeat or absence no injected ambiguous answer explains (must be none)."""
+
+    @property
+    def ok(self) -> bool:
+        # At least once never loses a sale; at most once never counts one twice. Either may err the
+        # other way, but only after an ambiguous answer for that very order.
+        allowed = self.uncounted == 0 if self.policy == "at_least_once" else self.repeated == 0
+        return allowed and not self.unexplained
+
+    def summary(self) -> str:
+        return (
+            f"{self.policy:<14} {self.orders} paid orders · counted once {self.counted_once} · "
+            f"repeated {self.repeated} · uncounted {self.uncounted}"
+            + (f" · UNEXPLAINED {', '.join(self.unexplained[:5])}" if self.unexplained else "")
+        )
+
+
+def policy_figures(policy: str, click_ids: list[str], state: Any) -> PolicyFigures:
+    """Count NOMI's conversions for `click_ids` (one paid order each) against the injected faults."""
+    counts = count_nomi(state).conversions
+    applied = ambiguous_conversions(state.request_log())
+    unapplied = ambiguous_conversions(state.request_log(), applied=False)
+    figures = PolicyFigures(policy=policy, orders=len(click_ids))
+    for click in click_ids:
+        present = counts[click]
+        if present == 1:
+            figures.counted_once += 1
+        elif present > 1:
+            figures.repeated += present - 1
+            if present - 1 > applied[click]:
+                figures.unexplained.append(f"{click}×{present}")
+        else:
+            figures.uncounted += 1
+            if not unapplied[click] and not applied[click]:
+                figures.unexplained.append(f"{click}×0")
+    return figures
 
 
 def account(events: list[ChaosEvent], accepted: set[str], state: Any, letters: list[Any]) -> Accounting:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, Field
 
-from chaos.accounting import Accounting, account
+from chaos.accounting import Accounting, PolicyFigures, account, policy_figures
 from chaos.faults import FlakySqs, ShiftedClock, ShortVisibility, short_sleep
 from chaos.workload import SIGNUP_CONSENT_TEXT, ChaosEvent, Workload
 
@@ -74,6 +74,8 @@ class ChaosSettings(BaseModel):
     outage_receives: int = Field(default=OLD_MAX_RECEIVE_COUNT + 2, ge=1)
     """NOMI stays down until every event of the outage was delivered this many times: longer than the
     old retry window, in compressed time (each backoff step lasts `retry_visibility_seconds`)."""
+    policy_orders: int = Field(default=200, ge=0)
+    """Paid orders sent under faults once per conversion policy after the main run (0: no policy phase)."""
 
 
 @dataclass
@@ -105,6 +107,7 @@ class ChaosReport:
     outage_accepted: int = 0
     outage_fewest_receives: int = 0
     outage_simulated_hours: float = 0.0
+    policies: list[PolicyFigures] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +121,7 @@ class ChaosReport:
             and self.under_faults.duplicates == 0
             and final.applied == self.accepted
             and self._outage_ok
+            and all(p.ok for p in self.policies)
         )
 
     @property
@@ -168,6 +172,11 @@ class ChaosReport:
                 "failed (500/503/timeout/reset): /conversion has no idempotency key and no lookup, so the "
                 "gateway posts again rather than lose revenue (at least once; chaos/README.md)"
             )
+        if self.policies:
+            out.append(
+                "  repeated conversions per conversion_delivery policy (same faults, after a redrive):"
+            )
+            out.extend(f"    {p.summary()}" for p in self.policies)
         out.append(f"  duration {self.duration_seconds:.1f} s · {'OK' if self.ok else 'FAILED'}")
         return out
 
@@ -514,5 +523,33 @@ class ChaosHarness:
             outage_events = outage.build(s.outage_events)
             self.seed_campaigns(outage.click_ids)
             self.nomi_outage(outage_events, report)
+        if s.policy_orders:
+            report.policies = self.run_conversion_policies(workload, s.policy_orders)
         report.duration_seconds = time.monotonic() - started
         return report
+
+    def run_conversion_policies(self, workload: Workload, orders: int) -> list[PolicyFigures]:
+        """`orders` paid orders under faults per `conversion_delivery` policy; the conversions counted.
+
+        The policy is the processor's setting, switched on the running stack between the phases
+        (as a redeploy with ConversionDelivery would); the main run keeps the default.
+        """
+        worker = self.stack.function("ProcessorFunction").module.runtime()
+        default = worker.deps.settings
+        figures = []
+        try:
+            for policy, tag in (("at_least_once", "least"), ("at_most_once", "most")):
+                worker.deps.settings = default.model_copy(update={"conversion_delivery": policy})
+                events = workload.paid_orders(orders, tag)
+                clicks = workload.click_ids[-orders:]
+                self.seed_campaigns(clicks)
+                self.faults_on()
+                self.deliver_all(events)
+                self.wait_settled()
+                self.faults_off()
+                self.redrive()
+                self.wait_settled()
+                figures.append(policy_figures(policy, clicks, self.nomi))
+        finally:
+            worker.deps.settings = default
+        return figures

@@ -445,8 +445,10 @@ class Workload:
             "mode": "payment",
             "status": "complete",
             "payment_status": "paid",
+            # Charged in the customer's currency (Adaptive Pricing): the conversion is the merchant's USD.
             "amount_total": 1500,
             "currency": "eur",
+            "currency_conversion": {"amount_total": 1620, "source_currency": "usd", "fx_rate": "0.926"},
             "metadata": {"nomi_click_id": click_stripe},
             "customer_details": {"phone": phone, "name": f"Fi S{i}", "address": {"country": "US"}},
         }
@@ -480,6 +482,36 @@ class Workload:
                 (f"contact:{phone}", f"conversion:{click_stripe}"),
             ),
         ]
+
+    # --- the conversion policy phase -------------------------------------------------------------
+
+    def paid_orders(self, count: int, tag: str) -> list[ChaosEvent]:
+        """`count` paid orders from a producer, one click id each and no phone: only the conversion."""
+        events = []
+        for n in range(count):
+            click = self.click(n, f"{tag}")
+            paid = {
+                "schema_version": 1,
+                "type": "order.paid",
+                "event_id": f"pos:{self.run_id}:{tag}:{n}:paid",
+                "occurred_at": _iso(self.moment(n, 0)),
+                "order_id": f"POS-{self.run_id}-{tag}-{n}",
+                "person": {"email": email_for(n)},
+                "amount": "9.99",
+                "currency": "USD",
+                "click_id": click,
+            }
+            events.append(
+                self.queued(
+                    f"policy-{tag}-{n}",
+                    paid,
+                    "canonical",
+                    "order.paid",
+                    paid["event_id"],
+                    (f"conversion:{click}",),
+                )
+            )
+        return events
 
     # --- helpers --------------------------------------------------------------------------------
 

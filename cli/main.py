@@ -5,6 +5,7 @@ nomi-gateway tail   what became of each event (the processor's outcomes)
 nomi-gateway dlq    list, show and redrive dead-lettered messages
 nomi-gateway check  the NOMI API key and balance
 nomi-gateway consent show --phone|--email   one person's consent receipts
+nomi-gateway backfill shopify  a store's existing subscribers, queued for the processor
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import check, consent, dlq, send, tail
+from cli import backfill, check, consent, dlq, send, tail
 from cli.common import CliError
 
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_parser(subcommands)
     check.add_parser(subcommands)
     consent.add_parser(subcommands)
+    backfill.add_parser(subcommands)
     return parser
 
 

@@ -174,6 +174,10 @@ def stripe_cases(timestamp: int) -> list[Case]:
             "Checkout in JPY (zero-decimal), consent.promotions opt_in, client_reference_id",
         ),
         ("customer-created", "a new customer with a phone"),
+        (
+            "payment-intent-succeeded",
+            "a Payment Element payment (no Checkout): receipt email, shipping phone, metadata click id",
+        ),
     ]:
         body = body_file(f"stripe/{name}.json")
         cases.append(

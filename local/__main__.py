@@ -4,7 +4,9 @@ Settings come from the environment: PORT (3000), NOMI_API_URL + NOMI_API_KEY (th
 the sandbox), SHOPIFY_WEBHOOK_SECRETS / STRIPE_WEBHOOK_SECRETS (comma-separated, newest first;
 defaults are the test secrets events/ is signed with), AWS_ENDPOINT_URL (use that AWS endpoint
 instead of starting moto), SIGNUP_ALLOWED_ORIGINS (comma-separated page origins the signup route
-accepts), SIGNUP_CONSENT_TEXTS (JSON array of the exact SMS consent texts the forms show).
+accepts), SIGNUP_CONSENT_TEXTS (JSON array of the exact SMS consent texts the forms show),
+SHOPIFY_SHOP_DOMAIN + SHOPIFY_ADMIN_TOKEN (the real store's Admin API; else the local Shopify, seeded
+with SHOPIFY_SANDBOX_CUSTOMERS / SHOPIFY_SANDBOX_ORDERS).
 """
 
 from __future__ import annotations
@@ -82,6 +84,16 @@ def banner(stack: LocalStack, function_log: Path | None) -> list[str]:
     else:
         lines.append(
             f"  NOMI         the real API at {info.nomi_api_url}  (key from NOMI_API_KEY, not shown)"
+        )
+    if stack.shopify is not None:
+        lines.append(
+            f"  Shopify API  local Shopify {stack.shopify.url} for {stack.shopify.shop_domain} (token "
+            f"{stack.shopify.access_token}, test value; {settings.shopify_sandbox_customers} customers, "
+            f"{settings.shopify_sandbox_orders} orders; state at /_shopify/state)"
+        )
+    elif stack.shopify_admin_url:
+        lines.append(
+            f"  Shopify API  the real store {stack.shopify_shop_domain} (token from SHOPIFY_ADMIN_TOKEN)"
         )
     lines.append(
         "  Shopify      "

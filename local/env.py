@@ -27,6 +27,7 @@ LOCAL_SIGNUP_ORIGINS = ("http://localhost:8000", "http://127.0.0.1:8000")
 SHOPIFY_SECRET_ID = "ShopifyWebhookSecret"  # noqa: S105 - a logical id, not a secret
 STRIPE_SECRET_ID = "StripeWebhookSecret"  # noqa: S105
 NOMI_KEY_SECRET_ID = "NomiApiKeySecret"  # noqa: S105
+SHOPIFY_ADMIN_SECRET_ID = "ShopifyAdminTokenSecret"  # noqa: S105
 
 
 def _split_secrets(value: Any) -> Any:
@@ -50,6 +51,15 @@ class LocalSettings(BaseModel):
     shopify_webhook_secrets: tuple[str, ...] = DEFAULT_SHOPIFY_SECRETS
     stripe_webhook_secrets: tuple[str, ...] = DEFAULT_STRIPE_SECRETS
     stack_name: str = "nomi-gateway-local"
+    shopify_shop_domain: str | None = Field(
+        default=None,
+        description="With SHOPIFY_ADMIN_TOKEN: the real store's Admin API instead of the local Shopify.",
+    )
+    shopify_admin_token: str | None = None
+    shopify_sandbox_customers: int = Field(
+        default=100, ge=0, description="Customers the local Shopify is seeded with."
+    )
+    shopify_sandbox_orders: int = Field(default=20, ge=0)
     signup_allowed_origins: tuple[str, ...] | None = Field(
         default=None,
         description="SIGNUP_ALLOWED_ORIGINS; None: the template's AllowedOrigins + LOCAL_SIGNUP_ORIGINS.",
@@ -117,6 +127,10 @@ class LocalSettings(BaseModel):
             "nomi_api_key": "NOMI_API_KEY",
             "shopify_webhook_secrets": "SHOPIFY_WEBHOOK_SECRETS",
             "stripe_webhook_secrets": "STRIPE_WEBHOOK_SECRETS",
+            "shopify_shop_domain": "SHOPIFY_SHOP_DOMAIN",
+            "shopify_admin_token": "SHOPIFY_ADMIN_TOKEN",
+            "shopify_sandbox_customers": "SHOPIFY_SANDBOX_CUSTOMERS",
+            "shopify_sandbox_orders": "SHOPIFY_SANDBOX_ORDERS",
             "signup_allowed_origins": "SIGNUP_ALLOWED_ORIGINS",
             "signup_consent_texts": "SIGNUP_CONSENT_TEXTS",
         }
@@ -127,6 +141,11 @@ class LocalSettings(BaseModel):
     def uses_real_nomi(self) -> bool:
         """The real NOMI only when both its URL and a key are given; otherwise the sandbox."""
         return bool(self.nomi_api_url and self.nomi_api_key)
+
+    @property
+    def uses_real_shopify(self) -> bool:
+        """The real store's Admin API only when both its domain and a token are given."""
+        return bool(self.shopify_shop_domain and self.shopify_admin_token)
 
     @property
     def sandbox_api_key(self) -> str:
@@ -141,13 +160,18 @@ class LocalSettings(BaseModel):
         return self.stripe_webhook_secrets == DEFAULT_STRIPE_SECRETS
 
 
-def secret_values(settings: LocalSettings, nomi_api_key: str) -> dict[str, str]:
+def secret_values(
+    settings: LocalSettings, nomi_api_key: str, shopify_admin_token: str | None = None
+) -> dict[str, str]:
     """SecretString of each template secret, by logical id (comma-separated, newest first)."""
-    return {
+    values = {
         SHOPIFY_SECRET_ID: ",".join(settings.shopify_webhook_secrets),
         STRIPE_SECRET_ID: ",".join(settings.stripe_webhook_secrets),
         NOMI_KEY_SECRET_ID: nomi_api_key,
     }
+    if shopify_admin_token is not None:
+        values[SHOPIFY_ADMIN_SECRET_ID] = shopify_admin_token
+    return values
 
 
 def base_environment(*, aws_endpoint_url: str, region: str = REGION) -> dict[str, str]:
@@ -176,6 +200,7 @@ def function_environment(
     *,
     nomi_api_url: str,
     nomi_api_key: str | None,
+    shopify_admin_url: str | None = None,
 ) -> dict[str, str]:
     """The template's Environment.Variables of `spec`, resolved, with NOMI pointed at the local target.
 
@@ -191,4 +216,6 @@ def function_environment(
         variables["NOMI_API_URL"] = nomi_api_url
     if "NOMI_API_KEY" in variables and nomi_api_key is not None:
         variables["NOMI_API_KEY"] = nomi_api_key
+    if variables.get("SHOPIFY_SHOP_DOMAIN") and shopify_admin_url:
+        variables["SHOPIFY_ADMIN_API_URL"] = shopify_admin_url
     return variables

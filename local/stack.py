@@ -36,6 +36,7 @@ from local.template import REGION, RouteSpec, Template, load_template, parse_tem
 
 STATE_DIR = ".local-stack"
 STATE_FILE = "stack.json"
+SHOPIFY_DOMAIN_PARAMETER = "ShopifyShopDomain"
 
 
 class StackError(Exception):
@@ -52,6 +53,11 @@ class StackInfo(BaseModel):
     nomi_api_url: str
     nomi_is_sandbox: bool
     sandbox_url: str | None
+    shopify_admin_url: str | None = None
+    """The local Shopify (or the real store) the processor's Admin API calls reach."""
+    shopify_shop_domain: str | None = None
+    mapping_settings: str | None = None
+    """The processor's MAPPING_SETTINGS (the backfill reads the consent texts from it)."""
     queue_url: str | None
     dlq_url: str | None
     queues: dict[str, str]
@@ -115,6 +121,11 @@ class LocalStack:
         self.aws: AwsEndpoint | None = None
         self.resources: Resources | None = None
         self.sandbox: Any = None
+        self.shopify: Any = None
+        """The local Shopify (shopify_sandbox.ShopifySandbox), unless the real store is configured."""
+        self.shopify_admin_url: str | None = None
+        self.shopify_shop_domain: str | None = None
+        self.mapping_settings: str | None = None
         self.captcha: Any = None  # local.captcha.FakeCaptchaVerifier, when the template asks for a CAPTCHA
         self.nomi_api_url = ""
         self.front_door: FrontDoor | None = None
@@ -152,10 +163,16 @@ class LocalStack:
         self._stack_name = f"{self.settings.stack_name}-{suffix}" if suffix else self.settings.stack_name
         template_path = self.root / "template.yaml"
         declared = (parse_template_text(template_path.read_text(encoding="utf-8")).get("Parameters")) or {}
+        overrides = self.settings.template_parameters(declared)
+        shopify_token = None
+        if SHOPIFY_DOMAIN_PARAMETER in declared:
+            shopify_token = self._start_shopify()
+            # The stack's own Shopify, unless the caller overrides it (a test switches it off with "").
+            overrides[SHOPIFY_DOMAIN_PARAMETER] = self.shopify_shop_domain
         self.template = load_template(
             template_path,
             stack_name=self._stack_name,
-            parameter_overrides={**self.settings.template_parameters(declared), **self._parameter_overrides},
+            parameter_overrides={**overrides, **self._parameter_overrides},
         )
         self.aws = start_aws(endpoint_url=self.settings.aws_endpoint_url, region=REGION)
         nomi_key = self._start_nomi()
@@ -163,7 +180,7 @@ class LocalStack:
             self.template,
             self.aws,
             naming=Naming(self._stack_name, suffix),
-            secret_values=secret_values(self.settings, nomi_key),
+            secret_values=secret_values(self.settings, nomi_key, shopify_token),
             visibility_timeout=self._visibility_timeout,
         )
         self.front_door = FrontDoor(
@@ -201,6 +218,22 @@ class LocalStack:
         self.nomi_api_url = self.sandbox.url
         return self.settings.sandbox_api_key
 
+    def _start_shopify(self) -> str:
+        """Start the local Shopify unless the real store is configured; returns the Admin API token."""
+        if self.settings.uses_real_shopify:
+            self.shopify_shop_domain = str(self.settings.shopify_shop_domain)
+            self.shopify_admin_url = f"https://{self.shopify_shop_domain}"
+            return str(self.settings.shopify_admin_token)
+        from shopify_sandbox import ShopifySandbox
+
+        self.shopify = ShopifySandbox(host="127.0.0.1", port=0).start()
+        self.shopify.state.seed(
+            customers=self.settings.shopify_sandbox_customers, orders=self.settings.shopify_sandbox_orders
+        )
+        self.shopify_shop_domain = self.shopify.shop_domain
+        self.shopify_admin_url = self.shopify.url
+        return self.shopify.access_token
+
     @staticmethod
     def _name_http_apis(template: Template, resources: Resources, url: str) -> None:
         for api_id in template.http_apis():
@@ -230,8 +263,13 @@ class LocalStack:
         self.runtime = runtime  # closed by stop() even if a later import fails
         for spec in template.functions():
             environment = function_environment(
-                spec, resolver, nomi_api_url=self.nomi_api_url, nomi_api_key=nomi_key
+                spec,
+                resolver,
+                nomi_api_url=self.nomi_api_url,
+                nomi_api_key=nomi_key,
+                shopify_admin_url=self.shopify_admin_url,
             )
+            self.mapping_settings = environment.get("MAPPING_SETTINGS", self.mapping_settings)
             if environment.get("SIGNUP_CAPTCHA_PROVIDER", "none") != "none":
                 environment["SIGNUP_CAPTCHA_VERIFY_URL"] = self._fake_captcha_url()
             layer_dirs = [
@@ -306,6 +344,9 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.shopify is not None:
+            self.shopify.stop()
+            self.shopify = None
         if self.captcha is not None:
             self.captcha.stop()
             self.captcha = None
@@ -363,6 +404,9 @@ class LocalStack:
             nomi_api_url=self.nomi_api_url,
             nomi_is_sandbox=self.sandbox is not None,
             sandbox_url=self.sandbox.url if self.sandbox is not None else None,
+            shopify_admin_url=self.shopify_admin_url,
+            shopify_shop_domain=self.shopify_shop_domain,
+            mapping_settings=self.mapping_settings,
             queue_url=self.queue_url,
             dlq_url=self.dlq_url,
             queues=dict(self.resources.queue_urls),

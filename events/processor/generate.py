@@ -29,7 +29,7 @@ SHOPIFY = {
     "orders-paid": "orders/paid",
     "customers-redact": "customers/redact",
 }
-STRIPE = ("checkout-session-completed", "customer-created")
+STRIPE = ("checkout-session-completed", "customer-created", "payment-intent-succeeded")
 
 SIGNUP = {
     "reference": "SU-7F3K2Q",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from functools import cache, partial
 from typing import Literal
 
 from aws_lambda_powertools.utilities import parameters
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SECRETS_MAX_AGE_SECONDS = 300
 SQS_MAX_MESSAGE_BYTES = 1_048_576  # 1 MiB, message attributes included (SQS limit since 2025-08)
@@ -54,97 +54,155 @@ def _split_commas(value: object) -> object:
     return value
 
 
-class IngestConfig(BaseModel):
-    """The environment the template (or the local stack) gives the function."""
+def _text(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
-    queue_url: str = Field(alias="QUEUE_URL", min_length=1)
-    payload_bucket: str = Field(alias="PAYLOAD_BUCKET", min_length=1)
-    shopify_secret_name: str = Field(alias="SHOPIFY_SECRET_NAME", min_length=1)
-    stripe_secret_name: str = Field(alias="STRIPE_SECRET_NAME", min_length=1)
-    stripe_tolerance_seconds: int = Field(alias="STRIPE_TOLERANCE_SECONDS", default=300)
-    signup_allowed_origins: tuple[str, ...] = Field(alias="SIGNUP_ALLOWED_ORIGINS", default=())
-    signup_consent_texts: tuple[str, ...] = Field(
-        alias="SIGNUP_CONSENT_TEXTS",
-        default=(),
-        description="The exact SMS consent texts the forms show; an SMS opt-in must post one of them.",
-    )
-    signup_email_consent_texts: tuple[str, ...] = Field(
-        alias="SIGNUP_EMAIL_CONSENT_TEXTS",
-        default=(),
-        description="The email consent texts the forms show; empty records the posted text unchecked.",
-    )
-    signup_limit_table: str | None = Field(alias="SIGNUP_LIMIT_TABLE", default=None)
-    signup_limit_per_phone: int = Field(alias="SIGNUP_LIMIT_PER_PHONE", default=3, ge=0)
-    signup_limit_per_ip: int = Field(alias="SIGNUP_LIMIT_PER_IP", default=20, ge=0)
-    signup_limit_window_seconds: int = Field(alias="SIGNUP_LIMIT_WINDOW_SECONDS", default=3600, ge=60)
-    identity_hash_secret_name: str | None = Field(alias="IDENTITY_HASH_SECRET_NAME", default=None)
-    signup_captcha_provider: Literal["none", "turnstile", "hcaptcha", "recaptcha"] = Field(
-        alias="SIGNUP_CAPTCHA_PROVIDER", default="none"
-    )
-    signup_captcha_secret_name: str | None = Field(alias="SIGNUP_CAPTCHA_SECRET_NAME", default=None)
-    signup_captcha_verify_url: str | None = Field(
-        alias="SIGNUP_CAPTCHA_VERIFY_URL",
-        default=None,
-        description="Replaces the provider's siteverify URL (the local stack's fake verifier).",
-    )
-    signup_max_body_bytes: int = Field(alias="SIGNUP_MAX_BODY_BYTES", default=16_384, gt=0)
-    default_phone_region: str = Field(alias="DEFAULT_PHONE_REGION", default="US", pattern=r"^[A-Za-z]{2}$")
-    sqs_max_message_bytes: int = Field(
-        alias="SQS_MAX_MESSAGE_BYTES", default=SQS_MAX_MESSAGE_BYTES, ge=65_536, le=SQS_MAX_MESSAGE_BYTES
-    )
+def _optional_text(value: str) -> str | None:
+    return value or None
 
-    @field_validator("stripe_tolerance_seconds")
-    @classmethod
-    def _tolerance_is_positive(cls, value: int) -> int:
-        # A tolerance of 0 would switch the replay check off in Stripe's own libraries: refuse it.
-        if value <= 0:
-            raise ValueError("must be a positive number of seconds (Stripe's default is 300); 0 is refused")
-        return value
 
-    @field_validator("signup_allowed_origins", mode="before")
-    @classmethod
-    def _origins_from_commas(cls, value: object) -> object:
-        origins = _split_commas(value)
-        if isinstance(origins, tuple):
-            return tuple(origin.rstrip("/").lower() for origin in origins)
-        return origins
+def _integer(value: str, *, low: int | None = None, high: int | None = None) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ValueError("must be an integer") from exc
+    if low is not None and number < low:
+        raise ValueError(f"must be at least {low}")
+    if high is not None and number > high:
+        raise ValueError(f"must be at most {high}")
+    return number
 
-    @field_validator("signup_consent_texts", "signup_email_consent_texts", mode="before")
-    @classmethod
-    def _texts_from_json(cls, value: object) -> object:
-        return _json_text_list(value)
 
-    @field_validator(
-        "signup_limit_table",
-        "identity_hash_secret_name",
-        "signup_captcha_secret_name",
-        "signup_captcha_verify_url",
-        mode="before",
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+def _stripe_tolerance(value: str) -> int:
+    number = _integer(value)
+    # A tolerance of 0 would switch the replay check off in Stripe's own libraries: refuse it.
+    if number <= 0:
+        raise ValueError("must be a positive number of seconds (Stripe's default is 300); 0 is refused")
+    return number
 
-    @model_validator(mode="after")
-    def _dependencies_named(self) -> IngestConfig:
-        if self.signup_limit_table and not self.identity_hash_secret_name:
-            raise ValueError(
-                "SIGNUP_LIMIT_TABLE needs IDENTITY_HASH_SECRET_NAME (counter keys are pseudonyms)"
-            )
-        if self.signup_captcha_provider != "none" and not self.signup_captcha_secret_name:
-            raise ValueError("SIGNUP_CAPTCHA_PROVIDER needs SIGNUP_CAPTCHA_SECRET_NAME")
-        return self
+
+def _origins(value: str) -> tuple[str, ...]:
+    return tuple(origin.rstrip("/").lower() for origin in _split_commas(value))  # type: ignore[union-attr]
+
+
+def _texts(value: str) -> tuple[str, ...]:
+    texts = _json_text_list(value)
+    if not isinstance(texts, tuple):
+        raise ValueError("must be a JSON array of strings")
+    return texts
+
+
+def _captcha_provider(value: str) -> CaptchaProvider:
+    if value not in CAPTCHA_PROVIDERS:
+        raise ValueError(f"must be one of {', '.join(CAPTCHA_PROVIDERS)}")
+    return value  # type: ignore[return-value]
+
+
+def _region(value: str) -> str:
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise ValueError("must be a two-letter region code such as US")
+    return value
+
+
+CaptchaProvider = Literal["none", "turnstile", "hcaptcha", "recaptcha"]
+CAPTCHA_PROVIDERS: tuple[CaptchaProvider, ...] = ("none", "turnstile", "hcaptcha", "recaptcha")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """The environment the template (or the local stack) gives the function.
+
+    A plain dataclass read by `load_config`, not a pydantic model: the first pydantic model a process
+    builds costs ~80 ms of cold start, and the front door has no other use for pydantic.
+    """
+
+    queue_url: str
+    payload_bucket: str
+    shopify_secret_name: str
+    stripe_secret_name: str
+    stripe_tolerance_seconds: int = 300
+    signup_allowed_origins: tuple[str, ...] = ()
+    # The exact SMS consent texts the forms show; an SMS opt-in must post one of them.
+    signup_consent_texts: tuple[str, ...] = ()
+    # The email consent texts the forms show; empty records the posted text unchecked.
+    signup_email_consent_texts: tuple[str, ...] = ()
+    signup_limit_table: str | None = None
+    signup_limit_per_phone: int = 3
+    signup_limit_per_ip: int = 20
+    signup_limit_window_seconds: int = 3600
+    identity_hash_secret_name: str | None = None
+    signup_captcha_provider: CaptchaProvider = "none"
+    signup_captcha_secret_name: str | None = None
+    # Replaces the provider's siteverify URL (the local stack's fake verifier).
+    signup_captcha_verify_url: str | None = None
+    signup_max_body_bytes: int = 16_384
+    default_phone_region: str = "US"
+    sqs_max_message_bytes: int = SQS_MAX_MESSAGE_BYTES
+
+
+# Each field: its environment variable and the function that reads it (ValueError: a wrong value).
+# A variable that is absent (or blank, for the optional ones) keeps the field's default.
+_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "queue_url": ("QUEUE_URL", _text),
+    "payload_bucket": ("PAYLOAD_BUCKET", _text),
+    "shopify_secret_name": ("SHOPIFY_SECRET_NAME", _text),
+    "stripe_secret_name": ("STRIPE_SECRET_NAME", _text),
+    "stripe_tolerance_seconds": ("STRIPE_TOLERANCE_SECONDS", _stripe_tolerance),
+    "signup_allowed_origins": ("SIGNUP_ALLOWED_ORIGINS", _origins),
+    "signup_consent_texts": ("SIGNUP_CONSENT_TEXTS", _texts),
+    "signup_email_consent_texts": ("SIGNUP_EMAIL_CONSENT_TEXTS", _texts),
+    "signup_limit_table": ("SIGNUP_LIMIT_TABLE", _optional_text),
+    "signup_limit_per_phone": ("SIGNUP_LIMIT_PER_PHONE", partial(_integer, low=0)),
+    "signup_limit_per_ip": ("SIGNUP_LIMIT_PER_IP", partial(_integer, low=0)),
+    "signup_limit_window_seconds": ("SIGNUP_LIMIT_WINDOW_SECONDS", partial(_integer, low=60)),
+    "identity_hash_secret_name": ("IDENTITY_HASH_SECRET_NAME", _optional_text),
+    "signup_captcha_provider": ("SIGNUP_CAPTCHA_PROVIDER", _captcha_provider),
+    "signup_captcha_secret_name": ("SIGNUP_CAPTCHA_SECRET_NAME", _optional_text),
+    "signup_captcha_verify_url": ("SIGNUP_CAPTCHA_VERIFY_URL", _optional_text),
+    "signup_max_body_bytes": ("SIGNUP_MAX_BODY_BYTES", partial(_integer, low=1)),
+    "default_phone_region": ("DEFAULT_PHONE_REGION", _region),
+    "sqs_max_message_bytes": (
+        "SQS_MAX_MESSAGE_BYTES",
+        partial(_integer, low=65_536, high=SQS_MAX_MESSAGE_BYTES),
+    ),
+}
+_REQUIRED = {field.name for field in fields(IngestConfig) if field.default is MISSING}
+REQUIRED_VARIABLES = frozenset(_FIELDS[name][0] for name in _REQUIRED)
+
+
+def _dependency_problems(config: IngestConfig) -> list[str]:
+    problems = []
+    if config.signup_limit_table and not config.identity_hash_secret_name:
+        problems.append("SIGNUP_LIMIT_TABLE needs IDENTITY_HASH_SECRET_NAME (counter keys are pseudonyms)")
+    if config.signup_captcha_provider != "none" and not config.signup_captcha_secret_name:
+        problems.append("SIGNUP_CAPTCHA_PROVIDER needs SIGNUP_CAPTCHA_SECRET_NAME")
+    return problems
 
 
 def load_config(environ: Mapping[str, str]) -> IngestConfig:
     """Read the configuration from `environ`, naming every wrong variable in one error."""
-    try:
-        return IngestConfig.model_validate(dict(environ))
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid ingest configuration: {problems}") from exc
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for name, (variable, read) in _FIELDS.items():
+        raw = environ.get(variable)
+        text = None if raw is None else raw.strip()
+        if text is None or (not text and name not in _REQUIRED):
+            if name in _REQUIRED:
+                problems.append(f"{variable}: required")
+            continue
+        try:
+            values[name] = read(text)
+        except ValueError as exc:
+            problems.append(f"{variable}: {exc}")
+    if not problems:
+        config = IngestConfig(**values)  # type: ignore[arg-type]
+        problems = _dependency_problems(config)
+    if problems:
+        raise ConfigError(f"invalid ingest configuration: {'; '.join(problems)}")
+    return config
 
 
 @cache

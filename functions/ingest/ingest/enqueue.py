@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gateway_events import Envelope, PayloadRef
+from gateway_events.wire import OutgoingEnvelope
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -48,7 +48,7 @@ def get_s3_client() -> S3Client:
     return boto3.client("s3", config=CLIENT_CONFIG)
 
 
-def message_attributes(envelope: Envelope) -> dict[str, dict[str, str]]:
+def message_attributes(envelope: OutgoingEnvelope) -> dict[str, dict[str, str]]:
     """What lets an operator filter the queue and the DLQ without reading bodies."""
     return {
         "source": {"DataType": "String", "StringValue": envelope.source},
@@ -66,25 +66,29 @@ def message_size(body: str, attributes: dict[str, dict[str, str]]) -> int:
     return size
 
 
-def claim_check_key(envelope: Envelope) -> str:
+def claim_check_key(envelope: OutgoingEnvelope) -> str:
     """`<source>/<yyyy>/<mm>/<dd>/<event id>.json`: one object per delivery, easy to expire by prefix."""
     day = envelope.received_at.strftime("%Y/%m/%d")
     return f"{envelope.source}/{day}/{quote(envelope.event_id, safe='')}.json"
 
 
-def store_payload(envelope: Envelope, payload_bytes: bytes, bucket: str) -> PayloadRef:
-    """Write the payload to S3 and return the reference the envelope carries instead."""
+def store_payload(envelope: OutgoingEnvelope, payload_bytes: bytes, bucket: str) -> dict[str, Any]:
+    """Write the payload to S3 and return the reference the envelope carries instead (the fields of
+    `gateway_events.PayloadRef`)."""
     key = claim_check_key(envelope)
     try:
         get_s3_client().put_object(Bucket=bucket, Key=key, Body=payload_bytes, ContentType="application/json")
     except (BotoCoreError, ClientError) as exc:
         raise EnqueueError(f"cannot store the payload in S3: {type(exc).__name__}") from exc
-    return PayloadRef(
-        bucket=bucket, key=key, size=len(payload_bytes), sha256=hashlib.sha256(payload_bytes).hexdigest()
-    )
+    return {
+        "bucket": bucket,
+        "key": key,
+        "size": len(payload_bytes),
+        "sha256": hashlib.sha256(payload_bytes).hexdigest(),
+    }
 
 
-def send_envelope(envelope: Envelope, queue_url: str, body: str | None = None) -> str:
+def send_envelope(envelope: OutgoingEnvelope, queue_url: str, body: str | None = None) -> str:
     """SendMessage (with `body`, the envelope's JSON, when already rendered); failures are EnqueueError."""
     try:
         answer: dict[str, Any] = get_sqs_client().send_message(  # type: ignore[assignment]
@@ -97,19 +101,19 @@ def send_envelope(envelope: Envelope, queue_url: str, body: str | None = None) -
     return str(answer["MessageId"])
 
 
-def _render(envelope: Envelope, payload_bytes: bytes) -> str:
+def _render(envelope: OutgoingEnvelope, payload_bytes: bytes) -> str:
     """The envelope's JSON, reusing the original body's text when it is plain UTF-8 JSON."""
     try:
         raw = payload_bytes.decode("utf-8")
     except UnicodeDecodeError:
-        return envelope.to_json()  # json.loads also takes UTF-16/32 bodies: let pydantic re-encode those
+        return envelope.to_json()  # json.loads also takes UTF-16/32 bodies: re-encode those as UTF-8
     if raw.startswith("\ufeff"):
         return envelope.to_json()
     return envelope.to_json_with_raw_payload(raw)
 
 
 def enqueue(
-    envelope: Envelope,
+    envelope: OutgoingEnvelope,
     *,
     payload_bytes: bytes,
     queue_url: str,
@@ -124,5 +128,4 @@ def enqueue(
     if message_size(body, message_attributes(envelope)) <= max_message_bytes - SIZE_MARGIN_BYTES:
         return Enqueued(message_id=send_envelope(envelope, queue_url, body), claim_checked=False)
     ref = store_payload(envelope, payload_bytes, bucket)
-    checked = envelope.model_copy(update={"payload": None, "payload_ref": ref})
-    return Enqueued(message_id=send_envelope(checked, queue_url), claim_checked=True)
+    return Enqueued(message_id=send_envelope(envelope.with_payload_ref(ref), queue_url), claim_checked=True)

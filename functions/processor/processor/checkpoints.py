@@ -77,7 +77,12 @@ class CheckpointStore(Protocol):
         fresh). Raises StepDoneError when done, StepBusyError when another owner's claim is fresh."""
         ...
 
-    def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None: ...
+    def complete(
+        self, key: str, *, owner: str, result: dict[str, Any], fact: bool, person: str | None = None
+    ) -> None:
+        """Mark the step done with its result. `person` names whose data the result holds, for an
+        item whose key names nobody (the key's own pseudonym is used otherwise)."""
+        ...
 
     def release(self, key: str, *, owner: str) -> None:
         """Drop our claim: the step certainly had no effect, so nothing needs checking on retry."""
@@ -110,6 +115,7 @@ class InMemoryCheckpoints:
 
     def __init__(self) -> None:
         self.steps: dict[str, Checkpoint] = {}
+        self.persons: dict[str, str] = {}
         self.consents: dict[tuple[str, str], datetime] = {}
         self._lock = threading.Lock()
 
@@ -132,11 +138,21 @@ class InMemoryCheckpoints:
             self.steps[key] = Checkpoint(key=key, state="attempted", owner=owner, attempted_at=now)
             return previous
 
-    def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None:  # noqa: ARG002
+    def complete(
+        self,
+        key: str,
+        *,
+        owner: str,
+        result: dict[str, Any],
+        fact: bool,  # noqa: ARG002 - only the TTL depends on it
+        person: str | None = None,
+    ) -> None:
         with self._lock:
             previous = self.steps.get(key)
             attempted_at = previous.attempted_at if previous else datetime.now(UTC)
             self.steps[key] = Checkpoint(key, "done", owner, attempted_at, dict(result))
+            if person is not None:
+                self.persons[key] = person
 
     def release(self, key: str, *, owner: str) -> None:
         with self._lock:
@@ -159,7 +175,7 @@ class InMemoryCheckpoints:
     def forget(self, subjects: tuple[str, ...]) -> int:
         wanted = set(subjects)
         with self._lock:
-            steps = [k for k in self.steps if person_of(k) in wanted]
+            steps = [k for k in self.steps if (self.persons.get(k) or person_of(k)) in wanted]
             consents = [k for k in self.consents if k[0] in wanted]
             for key in steps:
                 del self.steps[key]
@@ -233,9 +249,11 @@ class DynamoDBCheckpoints:
         old = answer.get("Attributes")
         return None if not old else _checkpoint_from_item(key, old)
 
-    def complete(self, key: str, *, owner: str, result: dict[str, Any], fact: bool) -> None:
+    def complete(
+        self, key: str, *, owner: str, result: dict[str, Any], fact: bool, person: str | None = None
+    ) -> None:
         now = datetime.now(UTC)
-        person = person_of(key)
+        person = person or person_of(key)
         self._client.update_item(
             TableName=self._table,
             Key={"id": {"S": f"step#{key}"}},

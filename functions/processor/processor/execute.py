@@ -94,7 +94,7 @@ class StepOutcome:
 
     key: str
     kind: str
-    status: str  # done | already_done | skipped | cooling_off
+    status: str  # done | already_done | skipped | cooling_off | outcome_unknown
     detail: str = ""
 
     def as_dict(self) -> dict[str, str]:
@@ -114,7 +114,7 @@ class Outcome:
     @property
     def status(self) -> str:
         """processed (some effect), duplicate (every step done before), skipped (nothing to do)."""
-        if any(s.status in ("done", "cooling_off") for s in self.steps):
+        if any(s.status in ("done", "cooling_off", "outcome_unknown") for s in self.steps):
             return "processed"
         if any(s.status == "already_done" for s in self.steps):
             return "duplicate"
@@ -265,6 +265,11 @@ class _Run:
     def step(self, step: Step) -> None:
         if isinstance(step, ApplyConsent) and step.channel in self.contact.consent_done:
             return  # applied by contacts/create in this run (already recorded)
+        if isinstance(step, UpsertContact) and self.names_set_by_send(step):
+            # messages/create creates the contact or updates its names itself: a contacts/create
+            # first would cost a NOMI call (and a checkpoint) for nothing the send does not do.
+            self.record(step, "done", "names set by messages/create")
+            return
         done = self.store.get(self.full_key(step))
         if done is not None and done.state == "done":
             self.resume_from(step, done)
@@ -288,6 +293,20 @@ class _Run:
             self.contact.other_email = bool(checkpoint.result.get("other_email"))
         if isinstance(step, ApplyConsent):
             self.contact.consent_done.add(step.channel)
+
+    def names_set_by_send(self, step: UpsertContact) -> bool:
+        """Whether the upsert sets nothing but the names that the plan's send to the same phone sets
+        too (no email, tags, variables or consent, and it may update an existing contact)."""
+        if step.email or step.tags or step.custom_variables or not step.update_existing:
+            return False
+        if any(isinstance(other, ApplyConsent) for other in self.plan.steps):
+            return False
+        return any(
+            isinstance(other, SendTransactional)
+            and (other.phone, other.first_name, other.last_name)
+            == (step.phone, step.first_name, step.last_name)
+            for other in self.plan.steps
+        )
 
     def upsert_contact(self, step: UpsertContact) -> None:
         if self.claim(step) is False:
@@ -589,19 +608,44 @@ class _Run:
             if found is None:
                 return True  # unknown to NOMI: no consent record, so transactional-only
             self.contact.contact_id = found.contact_id
+            if (
+                "sms_consent_status" in found.model_fields_set
+                and found.sms_consent_status in _TRANSACTIONAL_OK
+            ):
+                # The lookup answered what consent/status would (null: no consent record, which the
+                # docs make transactional-only); any other status asks consent/status outright.
+                return True
         status = self.call("contacts/consent/status", self.client.get_consent_status, self.contact.contact_id)
         return bool(status.sms.can_receive_transactional)
 
     def record_conversion(self, step: RecordConversion) -> None:
-        if self.claim(step) is False:
+        previous = self.claim(step)
+        if previous is False:
+            return
+        if step.at_most_once and isinstance(previous, Checkpoint):
+            # An earlier attempt of ours may have reached NOMI: at most once means never post again.
+            self.conversion_unknown(step)
             return
         try:
             self.call("conversion", self.client.record_conversion, id=step.click_id, amount=step.amount)
+        except AmbiguousSendError:
+            if step.at_most_once:
+                self.conversion_unknown(step)
+                return
+            # At least once: SQS retries the event and it posts again (maybe a second count), never
+            # in this process (the client does not retry an unknown outcome).
+            self.store.release(self.full_key(step), owner=self.owner)
+            raise
         except BaseException:
-            # /conversion cannot be looked up: a retry may repeat it (at least once), never lose it.
             self.store.release(self.full_key(step), owner=self.owner)
             raise
         self.complete(step)
+
+    def conversion_unknown(self, step: RecordConversion) -> None:
+        """Keep the claim for good: the conversion may or may not be in NOMI; it is never posted again."""
+        self.observer.skip("conversion_outcome_unknown")
+        self.outcome.skips.append(Skip("conversion_outcome_unknown", "at most once: not posted again"))
+        self.complete(step, {"outcome": "unknown"}, status="outcome_unknown")
 
 
 def _created_since(contact: Any, moment: datetime) -> bool:

@@ -31,13 +31,14 @@ from gateway_events.topics import is_handled
 from nomi_client import errors as nomi_errors
 from nomi_client.masking import mask, mask_text
 from processor import receipts
+from processor.buyers import with_remembered_buyer
 from processor.checkpoints import CheckpointStore
 from processor.deadline import Deadline
 from processor.dlq import DeadLetter, DeadLetterSender
 from processor.errors import PermanentEventError, TransientEventError
 from processor.execute import Executor
 from processor.observability import BatchStats
-from processor.plan import contact_phone, plan
+from processor.plan import ordering_phone, plan
 
 # Retry n waits BASE × 2^(n-1), capped: quick first retries for blips, then one try every CAP for
 # the rest of the window (SQS allows a visibility timeout of up to 12 hours).
@@ -163,6 +164,7 @@ class RecordProcessor:
             self.stats.skip("no_canonical_event")
             self.stats.event(envelope.source, envelope.topic, "acknowledged")
         for index, event in enumerate(events):
+            event = with_remembered_buyer(event, self.deps.checkpoints, self.deps.settings)
             event_plan = plan(event, self.deps.settings)
             # The index keeps two events of one envelope from sharing event-scoped checkpoints.
             outcome = executor.run(event_plan, owner=f"{identity['key']}#{index}")
@@ -260,9 +262,9 @@ class RecordProcessor:
             if envelope.payload_ref is not None:
                 return None
             for event in self.deps.adapt(envelope, envelope.payload, self.deps.settings):
-                person = getattr(event, "person", None)
-                if person is not None and person.phone:
-                    return contact_phone(person, self.deps.settings)
+                phone = ordering_phone(event, self.deps.settings)
+                if phone is not None:
+                    return phone
         except Exception:
             return None
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -70,6 +70,14 @@ DEFAULT_TAGS: dict[str, list[str]] = {
 }
 
 DEFAULT_SHIPPED_TEMPLATE = "Hi [first_name], your order [order_id] has shipped. Track it: [tracking_url]"
+# For a shipment whose tracking link is unknown (no URL given, a carrier without a known tracking page):
+# never "Track it: " followed by nothing.
+DEFAULT_SHIPPED_TEMPLATE_WITHOUT_LINK = (
+    "Hi [first_name], your order [order_id] has shipped. Tracking number: [tracking_number]"
+)
+
+ConversionDelivery = Literal["at_least_once", "at_most_once"]
+_Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
 
 _Tag = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -114,7 +122,32 @@ class MappingSettings(BaseModel):
         description="Tags added to contacts per source; merged with the defaults per source.",
     )
     shipped_sms_enabled: bool = True
-    shipped_template: str = Field(default=DEFAULT_SHIPPED_TEMPLATE, min_length=1, max_length=1600)
+    shipped_template: str = Field(
+        default=DEFAULT_SHIPPED_TEMPLATE,
+        min_length=1,
+        max_length=1600,
+        description="The shipped SMS when a tracking link is known (given, or built for a known carrier).",
+    )
+    shipped_template_without_link: str = Field(
+        default=DEFAULT_SHIPPED_TEMPLATE_WITHOUT_LINK,
+        min_length=1,
+        max_length=1600,
+        description="The shipped SMS when no tracking link is known; may not use [tracking_url].",
+    )
+    revenue_currency: _Currency | None = Field(
+        default=None,
+        description="The one currency NOMI revenue is recorded in, for every source. Unset: each "
+        "source's merchant currency (Shopify: the shop currency; Stripe: stripe_currency).",
+    )
+    stripe_currency: _Currency = Field(
+        default="USD",
+        description="The Stripe account's own currency, used when revenue_currency is unset.",
+    )
+    conversion_delivery: ConversionDelivery = Field(
+        default="at_least_once",
+        description="After an unknown /conversion outcome: retry through SQS (may count twice) or "
+        "keep the claim (may count none).",
+    )
     enabled_topics: dict[str, frozenset[str]] = Field(
         default_factory=lambda: dict(KNOWN_TOPICS),
         description="Topics/types handled per source; a source left out keeps all of its topics.",
@@ -143,6 +176,18 @@ class MappingSettings(BaseModel):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a region phonenumbers knows (ISO 3166-1 alpha-2, e.g. US)")
         return region
+
+    @field_validator("revenue_currency", "stripe_currency")
+    @classmethod
+    def _upper_currency(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    @field_validator("shipped_template_without_link")
+    @classmethod
+    def _no_link_token(cls, value: str) -> str:
+        if "[tracking_url]" in value:
+            raise ValueError("shipped_template_without_link is used when no link is known: no [tracking_url]")
+        return value
 
     @field_validator("consent_texts", mode="before")
     @classmethod

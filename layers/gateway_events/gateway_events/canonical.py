@@ -130,6 +130,13 @@ class Order(_Event):
     person: Person
     amount: Decimal = Field(ge=0, description="Total in major units (e.g. 12.50 USD, 1500 JPY).")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+    shop_currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="The merchant's own currency as the source states it (Shopify: the shop currency). "
+        "A conversion is recorded only when `currency` is the merchant's (see revenue_currency); "
+        "unset: `currency` is taken to be the merchant's.",
+    )
     click_id: Annotated[str, Field(max_length=128)] | None = Field(
         default=None, description="NOMI short-link id from the landing URL (e.g. ?sub=...), if any."
     )
@@ -150,7 +157,12 @@ class OrderShipped(_Event):
         max_length=128,
         description="Fulfillment id: one SMS per shipment, however often described.",
     )
-    person: Person
+    person: Person = Field(description="The buyer; without a phone, `recipient` is texted instead.")
+    recipient: Person | None = Field(
+        default=None,
+        description="Where the parcel goes when that may not be the buyer (a gift): texted only when "
+        "the buyer has no phone, and never given the buyer's name or email.",
+    )
     tracking_numbers: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list)
     tracking_urls: list[Annotated[str, Field(max_length=2048)]] = Field(default_factory=list)
     carrier: Annotated[str, Field(max_length=128)] | None = None

@@ -15,9 +15,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Source = Literal["shopify", "stripe", "signup", "eventbridge", "canonical"]
-
-ENVELOPE_VERSION = 1
+# The limits live with the pydantic-free writer the ingest function uses (gateway_events.wire).
+from gateway_events.wire import (
+    ENVELOPE_VERSION,
+    EVENT_ID_MAX_LENGTH,
+    SHA256_HEX_PATTERN,
+    TOPIC_MAX_LENGTH,
+    Source,
+)
 
 
 class EnvelopeError(ValueError):
@@ -32,7 +37,7 @@ class PayloadRef(BaseModel):
     bucket: str = Field(min_length=1)
     key: str = Field(min_length=1)
     size: int = Field(ge=0, description="Payload size in bytes.")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the stored bytes.")
+    sha256: str = Field(pattern=SHA256_HEX_PATTERN, description="Hex SHA-256 of the stored bytes.")
 
 
 class Envelope(BaseModel):
@@ -44,7 +49,7 @@ class Envelope(BaseModel):
     source: Source
     event_id: str = Field(
         min_length=1,
-        max_length=512,
+        max_length=EVENT_ID_MAX_LENGTH,
         description=(
             "The source's own id of this delivery: Shopify X-Shopify-Webhook-Id, Stripe event id, "
             "signup reference, EventBridge event id, or the producer's id for canonical events."
@@ -52,7 +57,7 @@ class Envelope(BaseModel):
     )
     topic: str = Field(
         min_length=1,
-        max_length=256,
+        max_length=TOPIC_MAX_LENGTH,
         description="Shopify topic, Stripe event type, 'signup', EventBridge detail-type or canonical type.",
     )
     received_at: AwareDatetime
@@ -64,7 +69,7 @@ class Envelope(BaseModel):
     payload_ref: PayloadRef | None = None
     body_sha256: str | None = Field(
         default=None,
-        pattern=r"^[0-9a-f]{64}$",
+        pattern=SHA256_HEX_PATTERN,
         description="Hex SHA-256 of the raw HTTP body as received (consent receipts cite it).",
     )
 

@@ -38,6 +38,8 @@ STRIPE_EVENT_TYPES: frozenset[str] = frozenset(
     {
         "checkout.session.completed",
         "checkout.session.async_payment_succeeded",
+        # Payments without Checkout (Payment Element, custom flows); Checkout's own are skipped.
+        "payment_intent.succeeded",
         "customer.created",
         "customer.updated",
     }

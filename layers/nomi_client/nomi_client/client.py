@@ -348,9 +348,14 @@ class NomiClient:
 
     @_validate
     def record_conversion(self, *, id: Annotated[str, Field(min_length=1)], amount: Decimal | str) -> None:
-        """POST /conversion: attribute `amount` to the short link `id`. Sends NO API key."""
+        """POST /conversion: attribute `amount` to the short link `id`. Sends NO API key.
+
+        Not retried once the request may have gone out: /conversion has no idempotency key and nothing
+        to look a conversion up with, so a retry after a 5xx or a timeout could count the sale twice.
+        Such an unknown outcome raises `AmbiguousSendError`; the caller decides (at least or at most once).
+        """
         form = _Form().add("id", id).add("amount", _decimal(amount))
-        self._transport.request("POST", "/conversion", form=form.fields, keyed=False)
+        self._transport.request("POST", "/conversion", form=form.fields, keyed=False, idempotent=False)
 
     # --- messages -----------------------------------------------------------------------------
 

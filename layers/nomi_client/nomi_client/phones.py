@@ -10,6 +10,8 @@ number at all fails here, before any HTTP call.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from nomi_client.errors import PhoneNumberError
@@ -17,6 +19,10 @@ from nomi_client.errors import PhoneNumberError
 __all__ = ["PhoneNumberError", "normalize_phone"]
 
 _MAX_RAW_LENGTH = 64
+# phonenumbers reads letters as keypad digits (`555-555-SHIP` → 555-555-7447): a vanity text is no
+# SMS-capable number someone typed as theirs. Only an extension marker may carry letters.
+_EXTENSION = re.compile(r"(?i)\s*(?:ext\.?|extension|x|#)\s*\d{1,7}\s*$")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def normalize_phone(raw: str, *, default_region: str = "US") -> str:
@@ -29,6 +35,8 @@ def normalize_phone(raw: str, *, default_region: str = "US") -> str:
         raise PhoneNumberError("phone number is empty")
     if len(raw) > _MAX_RAW_LENGTH:
         raise PhoneNumberError(f"phone number is longer than {_MAX_RAW_LENGTH} characters")
+    if _LETTER.search(_EXTENSION.sub("", raw)):
+        raise PhoneNumberError("not a phone number (it contains letters)")
     region = default_region.upper() if default_region else None
     try:
         parsed = phonenumbers.parse(raw.strip(), region)

@@ -8,6 +8,8 @@ this process, faults injected at the sandbox and at the front door's SQS client.
 - a timeout, a 500 or a reset after NOMI already sent the SMS → no second SMS;
 - NOMI down for longer than the old retry window (compressed: every event delivered more times than
   the old MaxReceiveCount) → nothing in the DLQ, every event applied once when NOMI is back.
+- paid orders under 500s before and after NOMI applied the conversion, per conversion policy:
+  at least once repeats some and loses none, at most once loses some and repeats none.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def harness():
-    settings = ChaosSettings(events=150, duplicate_share=0.3, settle_timeout=90, run_id="t", outage_events=0)
+    # The conversion policy phase runs on its own below (policy_orders=0 keeps the mixed run short).
+    settings = ChaosSettings(
+        events=150, duplicate_share=0.3, settle_timeout=90, run_id="t", policy_orders=0, outage_events=0
+    )
     with ChaosHarness(settings, root=ROOT) as running:
         yield running
 
@@ -123,3 +128,19 @@ def test_chaos_nomi_outage_longer_than_the_old_retry_window_loses_nothing(harnes
         0,
         0,
     )
+
+
+def test_chaos_conversion_policies_at_least_once_repeats_at_most_once_loses(harness):
+    normal = harness.settings
+    harness.settings = normal.model_copy(
+        update={"fault_rate": 0.5, "fault_kinds": ("500",), "fault_when": "mixed"}
+    )
+    try:
+        least, most = harness.run_conversion_policies(Workload(seed=11, run_id="pol", first_person=3000), 40)
+    finally:
+        harness.settings = normal
+        harness.faults_off()
+    assert (least.policy, least.uncounted, least.unexplained) == ("at_least_once", 0, [])
+    assert least.repeated > 0
+    assert (most.policy, most.repeated, most.unexplained) == ("at_most_once", 0, [])
+    assert most.uncounted > 0

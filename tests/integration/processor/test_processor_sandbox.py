@@ -256,3 +256,24 @@ def test_sandbox_shopify_fulfillment_described_twice_sends_one_sms(stack):
     ]
     assert _batch(app, *envelopes) == {"batchItemFailures": []}
     assert len(sandbox.state.messages) == 1
+
+
+def _parcel(shipment_id: str, url: str) -> dict:
+    return {**_shipped(f"ship-{shipment_id}"), "shipment_id": shipment_id, "tracking_urls": [url]}
+
+
+def test_sandbox_parcel_retried_after_a_later_parcel_texts_its_own_link(stack):
+    app, sandbox = stack
+    _batch(app, _upsert())
+    # Parcel A's send fails before NOMI acts (its variables are already on the contact) ...
+    sandbox.set_faults(FaultConfig(rate=1.0, kinds=("500",), when="before", paths=("/messages/create",)))
+    assert _batch(app, _parcel("F-A", "https://track.example/A"))["batchItemFailures"]
+    sandbox.set_faults(FaultConfig())
+    # ... parcel B goes through and overwrites the contact's tracking variables, then A is retried.
+    assert _batch(app, _parcel("F-B", "https://track.example/B")) == {"batchItemFailures": []}
+    assert _batch(app, _parcel("F-A", "https://track.example/A")) == {"batchItemFailures": []}
+    texts = [m.message for m in sandbox.state.messages_for(_contact(sandbox).contact_id)]
+    assert sorted(texts) == [
+        "Hi Zoë, your order #1042 has shipped. Track it: https://track.example/A",
+        "Hi Zoë, your order #1042 has shipped. Track it: https://track.example/B",
+    ]

@@ -12,6 +12,7 @@ from bench.cost import Workload, cost_per_million_events, cpu_scaled_ms, with_co
 from bench.model import Measure, RunInfo, Section, load_results, results_document
 from bench.report import markdown_table
 from bench.stats import percentile
+from bench.throughput import dynamodb_round_trips
 
 
 def test_percentile_of_hundred_samples_is_nearest_rank() -> None:
@@ -82,3 +83,15 @@ def test_with_costs_given_timing_workload_adds_a_row_per_memory_size() -> None:
     )
     memory = with_costs(Section(key="memory_cost", title="m"), timing)
     assert [row["memory_mb"] for row in memory.details["cost"]] == [128, 256]
+
+
+def test_dynamodb_round_trips_counts_only_dynamodb_calls() -> None:
+    measure = dynamodb_round_trips({"dynamodb.PutItem": 2, "dynamodb.UpdateItem": 1, "s3.PutObject": 4})
+
+    assert (measure.value, measure.met) == (3, True)
+
+
+def test_dynamodb_round_trips_over_three_is_not_met() -> None:
+    measure = dynamodb_round_trips({"dynamodb.PutItem": 5, "dynamodb.GetItem": 3})
+
+    assert measure.met is False

@@ -156,12 +156,10 @@ def test_hostile_regression_send_lookup_matches_this_parcel_not_the_template():
     nomi = Nomi(created_at=NOW - timedelta(days=30), history=[])
     Executor(nomi, InMemoryCheckpoints(), clock=lambda: NOW).run(plan(event, MappingSettings()))
     (send,) = [kwargs for name, kwargs in nomi.calls if name == "send_message_safely"]
-    template = MappingSettings().shipped_template
-    assert send["message"] == template
-    assert "[tracking_url]" in template
-    assert send["expected"] == template.replace("[first_name]", "Ann").replace("[order_id]", "#1042").replace(
-        "[carrier]", "UPS"
-    ).replace("[tracking_url]", "https://track.example.com/TRACK-2").replace("[tracking_number]", "TRACK-2")
+    # The gateway renders this parcel's text and sends it literal; the lookup looks for that text.
+    rendered = "Hi Ann, your order #1042 has shipped. Track it: https://track.example.com/TRACK-2"
+    assert send["message"] == rendered
+    assert send["expected"] == rendered
 
 
 def test_hostile_regression_client_does_not_retry_a_consent_post_after_a_500():

@@ -458,3 +458,8 @@ def test_shopify_signature_helper_used_by_tests_is_the_function_under_test() -> 
     assert (
         shopify_signature(b"{}", "k") == "rdhTsQP7zJNqGU+esV4pxP8Ir25H1dG8pPICGOMeT/8="
     )  # openssl dgst -sha256 -hmac k -binary | base64
+
+
+def test_shopify_request_id_becomes_the_logs_correlation_id(aws: AwsFakes) -> None:
+    invoke(shopify_event(ORDER, webhook_id="wh-corr"))
+    assert app.logger.get_correlation_id() == "test-request"

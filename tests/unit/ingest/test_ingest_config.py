@@ -100,3 +100,23 @@ def test_get_webhook_secrets_empty_secret_raises_unavailable(aws: AwsFakes) -> N
     aws.set_secret("nomi-gateway/stripe", " , ")
     with pytest.raises(SecretsUnavailableError, match="holds no"):
         get_webhook_secrets("nomi-gateway/stripe")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SIGNUP_LIMIT_PER_PHONE", "three"),
+        ("SIGNUP_LIMIT_WINDOW_SECONDS", "59"),
+        ("SQS_MAX_MESSAGE_BYTES", "2000000"),
+        ("DEFAULT_PHONE_REGION", "USA"),
+        ("SIGNUP_CAPTCHA_PROVIDER", "captchaco"),
+    ],
+)
+def test_load_config_wrong_value_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        load_config({**MINIMAL, variable: value})
+
+
+def test_load_config_every_wrong_variable_named_in_one_error() -> None:
+    with pytest.raises(ConfigError, match=r"QUEUE_URL.*SIGNUP_LIMIT_PER_IP"):
+        load_config({**MINIMAL, "QUEUE_URL": " ", "SIGNUP_LIMIT_PER_IP": "-1"})

@@ -30,6 +30,17 @@ def test_normalize_phone_rejects_impossible_numbers(raw: str) -> None:
         normalize_phone(raw)
 
 
+@pytest.mark.parametrize("raw", ["555-555-SHIP", "1-800-FLOWERS", "call me 4155552671", "415555267l"])
+def test_normalize_phone_text_with_letters_is_not_a_phone(raw: str) -> None:
+    with pytest.raises(PhoneNumberError, match="letters"):
+        normalize_phone(raw)
+
+
+@pytest.mark.parametrize("raw", ["(415) 555-2671 ext. 12", "415-555-2671 x9", "+1 415 555 2671 #204"])
+def test_normalize_phone_extension_marker_may_carry_letters(raw: str) -> None:
+    assert normalize_phone(raw) == "+14155552671"
+
+
 def test_phone_number_error_is_a_value_error_and_a_nomi_error() -> None:
     with pytest.raises(PhoneNumberError) as caught:
         normalize_phone("12")

@@ -156,6 +156,8 @@ class FakeNomi:
             email=found.get("email"),
             unsubscribed_at=found["unsubscribed_at"],
             created_at=found.get("created_at"),
+            # contacts/lookup answers with the consent status (REFERENCE row 4), null when none.
+            sms_consent_status=found["sms_status"],
         )
 
     def _by_id(self, contact_id: int) -> dict[str, Any]:

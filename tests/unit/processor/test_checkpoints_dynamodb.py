@@ -106,3 +106,16 @@ def test_checkpoint_forget_deletes_only_that_persons_items(store):
     assert store.latest_consent(PHONE_KEY, "sms") is None
     assert store.get(f"consent:{OTHER_KEY}:sms:t").state == "done"
     assert store.latest_consent(OTHER_KEY, "sms") == T0
+
+
+def test_checkpoint_forget_deletes_item_completed_for_a_named_person(store):
+    # The remembered buyer of an order is keyed on the order, not on the person it describes.
+    store.complete(
+        "order:1001:buyer", owner="buyer-memory", result={"phone": "+1"}, fact=True, person=PHONE_KEY
+    )
+    store.complete(
+        "order:1002:buyer", owner="buyer-memory", result={"phone": "+2"}, fact=True, person=OTHER_KEY
+    )
+    assert store.forget((PHONE_KEY,)) == 1
+    assert store.get("order:1001:buyer") is None
+    assert store.get("order:1002:buyer").state == "done"

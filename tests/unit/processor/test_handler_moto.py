@@ -133,3 +133,15 @@ def test_handler_logs_mask_phones(handler_env, caplog):
     assert "ada@example.com" not in logged
     # Step keys name the phone by its keyed pseudonym only.
     assert "consent:phone:" in logged
+
+
+def test_handler_gives_admin_api_calls_the_invocations_time_left(handler_env):
+    from processor.shopify_admin import budget
+
+    app, _, _, _ = handler_env
+    budget.set_time_budget(lambda: float("inf"))
+    try:
+        app.lambda_handler({"Records": [sqs_record(canonical_body(shipped()), message_id="m-1")]}, _Context())
+        assert budget.remaining_seconds() == 60.0
+    finally:
+        budget.set_time_budget(lambda: float("inf"))

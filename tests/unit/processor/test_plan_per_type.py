@@ -164,7 +164,7 @@ def test_plan_order_shipped_sets_tracking_variables_then_one_sms_per_shipment():
     send = p.steps[1]
     assert isinstance(send, SendTransactional)
     assert send.key == "shipment:F-1:sms"
-    assert send.message == SETTINGS.shipped_template
+    assert send.message == "Hi Ada, your order #1042 has shipped. Track it: https://track.example/1Z999"
 
 
 def test_plan_order_shipped_without_tracking_skips_sms():

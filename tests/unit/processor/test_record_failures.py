@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from processor_fakes import NOW, FakeNomi, as_record, canonical_body, envelope_body, make_worker, shipped
+from processor_fakes import (
+    NOW,
+    FakeNomi,
+    as_record,
+    canonical_body,
+    envelope_body,
+    make_worker,
+    person,
+    shipped,
+)
 
 from nomi_client.errors import AuthenticationError, RateLimitError, ServerError, ValidationError
 from processor.dlq import InMemoryDeadLetters
@@ -56,7 +65,13 @@ def test_unhandled_shopify_topic_is_acknowledged_not_dead_lettered():
 
 def test_invalid_phone_goes_to_dlq_with_masked_reason():
     worker, dlq, _ = _worker()
-    worker.handle(as_record(canonical_body(shipped(phone="+1 312 555 0142 999"))))
+    contact = {
+        "type": "contact.upsert",
+        "event_id": "c-bad-phone",
+        "occurred_at": NOW.isoformat(),
+        "person": person("+1 312 555 0142 999"),
+    }
+    worker.handle(as_record(canonical_body(contact)))
     assert dlq.letters[0].error_type == "PhoneNumberError"
     assert "0142" not in dlq.letters[0].error_reason
 

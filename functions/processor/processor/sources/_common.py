@@ -82,10 +82,23 @@ def clip_name(value: str | None) -> str | None:
     return value[:_NAME_MAX] if value else None
 
 
+# Han, kana and Hangul: scripts whose names are written family name first (山田 太郎, 김 민준), so that
+# splitting at the first space would make the family name a first name.
+_FAMILY_NAME_FIRST = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
 def split_name(full: str | None) -> tuple[str | None, str | None]:
-    """'Ana María García' → ('Ana', 'María García'); a single word is a first name."""
+    """'Ana María García' → ('Ana', 'María García'); a single word is a first name.
+
+    A name in a family-name-first script is kept whole as the first name ('山田 太郎' → ('山田 太郎',
+    None)): a greeting by the whole name is right, one by the family name alone as a given name is not.
+    """
     if not full or not full.strip():
         return None, None
+    if _FAMILY_NAME_FIRST.search(full):
+        return clip_name(full.strip()), None
     parts = full.split(maxsplit=1)
     return clip_name(parts[0]), clip_name(parts[1]) if len(parts) > 1 else None
 

@@ -111,7 +111,8 @@ class ClientDetails(SourceModel):
 
 
 class Checkout(SourceModel):
-    id: str = Field(min_length=1)
+    # Shopify's own published samples identify a checkout by `token` alone: either one will do.
+    id: str | None = None
     token: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -156,6 +157,7 @@ class ShopifyOrder(SourceModel):
     total_price: Decimal | None = Field(default=None, ge=0)
     current_total_price: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    financial_status: str | None = None
     landing_site: str | None = None
     note_attributes: list[NoteAttribute] = Field(default_factory=list)
     buyer_accepts_marketing: bool | None = None
@@ -332,6 +334,8 @@ def _own_phone_sms_evidence(
 
 def _same_phone(a: str | None, b: str | None) -> bool:
     """Whether two phones as a source wrote them are one number (formatting aside)."""
+    if a is not None and b is not None and a.strip() == b.strip():
+        return True  # one text is one number, even text that is no number at all
     digits_a, digits_b = ("".join(ch for ch in v or "" if ch.isdigit()) for v in (a, b))
     shorter, longer = sorted((digits_a, digits_b), key=len)
     # A country code written or left out is formatting; fewer than 7 digits is no phone to compare.
@@ -367,31 +371,39 @@ def _tracking(fulfillment: Fulfillment) -> tuple[list[str], list[str]]:
     return numbers, urls
 
 
+def checkout_token(checkout: Checkout) -> str:
+    """The checkout's identity: its `token` (stable across checkouts/create and /update), else its `id`."""
+    identity = first(checkout.token, checkout.id)
+    if identity is None:
+        raise InvalidEventError("Shopify checkout has neither token nor id")
+    return identity
+
+
 # --- topics
 
 
 def _checkout(delivery: _Delivery) -> list[CanonicalEvent]:
     checkout: Checkout = validate_source(Checkout, delivery.payload, "Shopify checkout")
+    token = checkout_token(checkout)
     settings = delivery.settings
     when = _required_time(checkout.updated_at or checkout.created_at, "checkout")
     customer = checkout.customer or Customer()
     # The consent belongs to the number typed into the SMS box: that number is the contact, and
     # without one a ticked box is evidence for nobody.
     sms_phone = first(checkout.sms_marketing_phone)
-    reference = checkout.token or checkout.id
     sms = _checkout_opt_in(
         bool(checkout.buyer_accepts_sms_marketing and sms_phone),
         when,
         settings.consent_text("shopify_checkout"),
         client=checkout.client_details,
-        reference=reference,
+        reference=token,
     )
     email = _checkout_opt_in(
         checkout.buyer_accepts_marketing,
         when,
         settings.consent_text("shopify_checkout_email"),
         client=checkout.client_details,
-        reference=reference,
+        reference=token,
     )
     person = _person(
         phone=first(sms_phone if sms else None, checkout.phone, customer.phone),
@@ -402,7 +414,7 @@ def _checkout(delivery: _Delivery) -> list[CanonicalEvent]:
     )
     return [
         ContactUpsert(
-            event_id=f"shopify:checkout:{reference}:{when.isoformat()}",
+            event_id=f"shopify:checkout:{token}:{when.isoformat()}",
             occurred_at=when,
             person=person,
             tags=delivery.tags,
@@ -423,9 +435,18 @@ def _order_person(order: ShopifyOrder) -> Person:
     )
 
 
-def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
+def _order_kind(order: ShopifyOrder, topic_kind: str) -> str:
+    """orders/create of an order already paid is the paid fact too: a merchant who subscribes to one
+    of orders/create and orders/paid still gets the conversion (once: it is keyed on the order)."""
+    if topic_kind == "order.placed" and (order.financial_status or "").strip().lower() == "paid":
+        return "order.paid"
+    return topic_kind
+
+
+def _order(delivery: _Delivery, topic_kind: str) -> list[CanonicalEvent]:
     order: ShopifyOrder = validate_source(ShopifyOrder, delivery.payload, "Shopify order")
     settings = delivery.settings
+    kind = _order_kind(order, topic_kind)
     # Shop currency, not presentment: NOMI reports a campaign's revenue in one currency, the store's.
     amount = order.current_total_price if order.current_total_price is not None else order.total_price
     if amount is None or order.currency is None:
@@ -455,6 +476,7 @@ def _order(delivery: _Delivery, kind: str) -> list[CanonicalEvent]:
             person=person,
             amount=amount,
             currency=order.currency.upper(),
+            shop_currency=order.currency.upper(),
             click_id=_click_id(order, settings),
             tags=delivery.tags,
             sms_consent=sms_consent if _same_phone(person.phone, customer.phone) else None,
@@ -485,6 +507,15 @@ def _customer_sms_consent(
     )
 
 
+def _destination(fulfillment: Fulfillment) -> Person | None:
+    """The parcel's addressee (maybe a gift recipient): their own phone and names, never the buyer's email."""
+    if fulfillment.destination is None:
+        return None
+    return _person(
+        phone=None, email=None, first_name=None, last_name=None, addresses=[fulfillment.destination]
+    )
+
+
 def _shipped(
     fulfillment: Fulfillment, *, order_id: str, order_name: str | None, person: Person, fallback: datetime
 ) -> OrderShipped | None:
@@ -501,6 +532,7 @@ def _shipped(
         order_name=order_name,
         shipment_id=fulfillment.id,
         person=person,
+        recipient=_destination(fulfillment),
         tracking_numbers=numbers,
         tracking_urls=urls,
         carrier=first(fulfillment.tracking_company),
@@ -523,13 +555,9 @@ def _fulfillment(delivery: _Delivery) -> list[CanonicalEvent]:
     fulfillment: Fulfillment = validate_source(Fulfillment, delivery.payload, "Shopify fulfillment")
     if not fulfillment.order_id:
         raise InvalidEventError("Shopify fulfillment has no order_id")
-    person = _person(
-        phone=None,
-        email=fulfillment.email,
-        first_name=None,
-        last_name=None,
-        addresses=[fulfillment.destination],
-    )
+    # The buyer's phone is not in a fulfillment: the processor fills it in from the order it has seen
+    # (processor.buyers); the destination's phone is the recipient's, used only when the buyer has none.
+    person = Person(email=first(fulfillment.email))
     event = _shipped(
         fulfillment,
         order_id=fulfillment.order_id,
@@ -636,10 +664,9 @@ def adapt_shopify(envelope: Envelope, payload: Any, settings: MappingSettings) -
     handler = _TOPICS.get(envelope.topic)
     if handler is None:
         raise UnsupportedEventError(f"Shopify topic {envelope.topic!r} is not handled")
-    if isinstance(payload, dict) and set(payload) == {"id"}:
-        # Shopify sends only the resource id when the body is over its size limit; the gateway does not
-        # call the Admin API, so this delivery cannot be mapped.
-        raise InvalidEventError(
-            f"Shopify {envelope.topic} body holds only the resource id (payload over size limit)"
-        )
+    from processor.shopify_admin.orders import complete_id_only, is_id_only
+
+    if is_id_only(payload):
+        # Shopify sends only the resource id when the body is over its size limit: fetch the rest.
+        payload = complete_id_only(envelope, payload)
     return handler(_Delivery(envelope, payload, settings))

@@ -2,7 +2,8 @@
 
 The fields read here exist in every one of those versions except Checkout's shipping details, which
 basil (2025-03-31) moved from `shipping_details` to `collected_information.shipping_details`: both
-places are read.
+places are read. Payments: Checkout Sessions, and PaymentIntents that no Checkout Session owns
+(Payment Element, custom flows); see docs/stripe.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import Field, Strict
 
 from gateway_events import CanonicalEvent, ConsentEvidence, ContactUpsert, Envelope, Order, Person
 from processor.errors import InvalidEventError, UnsupportedEventError
+from processor.money import to_major_units
 from processor.settings import MappingSettings
 from processor.sources._common import (
     SourceModel,
@@ -26,29 +28,6 @@ from processor.sources._common import (
     valid_click_id,
     validate_source,
 )
-
-# docs.stripe.com/currencies: minor units per major unit differ by currency.
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    }
-)
-THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
 _PAID = frozenset({"paid", "no_payment_required"})
 _PROMOTIONS = {"opt_in": "subscribed", "opt_out": "unsubscribed"}
@@ -80,21 +59,48 @@ class Consent(SourceModel):
     promotions: str | None = None
 
 
+# Strict: Stripe sends integers; a boolean or text here is a broken payload, not an amount.
+# The upper bound keeps Decimal arithmetic (28 significant digits) exact.
+_MinorUnits = Annotated[int, Strict(), Field(ge=0, le=10**18)]
+_CurrencyCode = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+
+
+class CurrencyConversion(SourceModel):
+    """Adaptive Pricing: the session is in the customer's currency; these are the merchant's figures."""
+
+    amount_total: _MinorUnits | None = None
+    source_currency: _CurrencyCode | None = None
+
+
 class CheckoutSession(SourceModel):
     id: str = Field(min_length=1)
     object: str | None = None
     mode: str | None = None
     payment_status: str | None = None
-    # Strict: Stripe sends integers; a boolean or text here is a broken payload, not an amount.
-    # The upper bound keeps Decimal arithmetic (28 significant digits) exact.
-    amount_total: Annotated[int, Strict()] | None = Field(default=None, ge=0, le=10**18)
-    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    amount_total: _MinorUnits | None = None
+    currency: _CurrencyCode | None = None
+    currency_conversion: CurrencyConversion | None = None
     client_reference_id: str | None = None
     metadata: dict[str, str | None] = Field(default_factory=dict)
     customer_details: CustomerDetails | None = None
     consent: Consent | None = None
     shipping_details: ShippingDetails | None = None  # up to 2024-09-30.acacia
     collected_information: CollectedInformation | None = None  # 2025-03-31.basil and later
+
+
+class PaymentDetails(SourceModel):
+    order_reference: str | None = None
+
+
+class PaymentIntent(SourceModel):
+    id: str = Field(min_length=1)
+    object: str | None = None
+    amount_received: _MinorUnits | None = None
+    currency: _CurrencyCode | None = None
+    metadata: dict[str, str | None] = Field(default_factory=dict)
+    receipt_email: str | None = None
+    shipping: ShippingDetails | None = None
+    payment_details: PaymentDetails | None = None
 
 
 class Customer(SourceModel):
@@ -120,11 +126,30 @@ class StripeEvent(SourceModel):
     data: EventData
 
 
-def to_major_units(amount: int, currency: str) -> Decimal:
-    """Stripe's integer minor units as an exact Decimal in major units (1500 JPY → 1500; 1250 USD → 12.50)."""
-    code = currency.upper()
-    exponent = 0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
-    return Decimal(amount).scaleb(-exponent)
+def merchant_currency(settings: MappingSettings) -> str:
+    """The currency NOMI revenue from Stripe is recorded in (Stripe events do not name the account's)."""
+    return settings.revenue_currency or settings.stripe_currency
+
+
+def merchant_amount(
+    amount: int, currency: str, conversion: CurrencyConversion | None, settings: MappingSettings
+) -> tuple[Decimal, str]:
+    """The amount in the merchant's currency where the event tells it, else as charged.
+
+    Adaptive Pricing charges the customer in their currency and states the merchant's figures in
+    `currency_conversion`; without it, an amount in another currency stays as it is and the planner
+    skips its conversion (NOMI totals one currency).
+    """
+    merchant = merchant_currency(settings)
+    charged = currency.upper()
+    if (
+        charged != merchant
+        and conversion is not None
+        and conversion.amount_total is not None
+        and (conversion.source_currency or "").upper() == merchant
+    ):
+        return to_major_units(conversion.amount_total, merchant), merchant
+    return to_major_units(amount, charged), charged
 
 
 def _person(details: CustomerDetails | None, shipping: ShippingDetails | None) -> Person:
@@ -143,12 +168,15 @@ def _person(details: CustomerDetails | None, shipping: ShippingDetails | None) -
     )
 
 
+def _metadata_click_id(metadata: dict[str, str | None], settings: MappingSettings) -> str | None:
+    return next((c for c in (valid_click_id(metadata.get(k)) for k in settings.click_keys()) if c), None)
+
+
 def _click_id(session: CheckoutSession, settings: MappingSettings) -> str | None:
     """Metadata (`nomi_click_id`, then the click parameter), then client_reference_id if configured."""
-    for key in settings.click_keys():
-        found = valid_click_id(session.metadata.get(key))
-        if found:
-            return found
+    found = _metadata_click_id(session.metadata, settings)
+    if found:
+        return found
     if settings.stripe_client_reference_is_click_id:
         return valid_click_id(session.client_reference_id)
     return None
@@ -201,8 +229,9 @@ def _checkout_session(
         paid = session.payment_status in _PAID
     if session.amount_total is None or session.currency is None:
         raise InvalidEventError("Stripe checkout session has no amount_total or currency")
-    amount = to_major_units(session.amount_total, session.currency)
-    currency = session.currency.upper()
+    amount, currency = merchant_amount(
+        session.amount_total, session.currency, session.currency_conversion, settings
+    )
     kind = "order.paid" if paid else "order.placed"
     return [
         Order(
@@ -213,9 +242,44 @@ def _checkout_session(
             person=person,
             amount=amount,
             currency=currency,
+            shop_currency=merchant_currency(settings),
             click_id=_click_id(session, settings),
             tags=tags,
             email_consent=email_consent,
+        )
+    ]
+
+
+def checkout_owned(intent: PaymentIntent) -> bool:
+    """Whether Checkout created this PaymentIntent (its session event counts the sale), told by the
+    event alone: Checkout writes its session id (`cs_…`) as the PaymentIntent's
+    `payment_details.order_reference`; a Payment Element or custom flow sets its own reference or none."""
+    reference = intent.payment_details.order_reference if intent.payment_details else None
+    return bool(reference and reference.startswith(("cs_test_", "cs_live_")))
+
+
+def _payment_intent(event: StripeEvent, settings: MappingSettings) -> list[CanonicalEvent]:
+    """A payment without Checkout (Payment Element, custom flows): the contact and one conversion."""
+    intent: PaymentIntent = validate_source(PaymentIntent, event.data.object, "Stripe payment intent")
+    if intent.object not in (None, "payment_intent"):
+        raise InvalidEventError(f"Stripe {event.type} carries a {intent.object!r}, not a payment_intent")
+    if checkout_owned(intent):
+        return []  # the Checkout Session's own events carry this sale
+    if intent.amount_received is None or intent.currency is None:
+        raise InvalidEventError("Stripe payment intent has no amount_received or currency")
+    amount, currency = merchant_amount(intent.amount_received, intent.currency, None, settings)
+    return [
+        Order(
+            type="order.paid",
+            event_id=f"stripe:payment_intent:{intent.id}:paid",
+            occurred_at=event.created,
+            order_id=intent.id,
+            person=_person(CustomerDetails(email=intent.receipt_email), intent.shipping),
+            amount=amount,
+            currency=currency,
+            shop_currency=merchant_currency(settings),
+            click_id=_metadata_click_id(intent.metadata, settings),
+            tags=settings.tags_for("stripe"),
         )
     ]
 
@@ -240,6 +304,7 @@ def _customer(event: StripeEvent, settings: MappingSettings) -> list[CanonicalEv
 _TYPES: dict[str, Callable[[StripeEvent, MappingSettings], list[CanonicalEvent]]] = {
     "checkout.session.completed": lambda e, s: _checkout_session(e, s, paid=None),
     "checkout.session.async_payment_succeeded": lambda e, s: _checkout_session(e, s, paid=True),
+    "payment_intent.succeeded": _payment_intent,
     "customer.created": _customer,
     "customer.updated": _customer,
 }

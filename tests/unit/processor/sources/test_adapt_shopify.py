@@ -206,8 +206,11 @@ def test_fulfillments_update_with_tracking_yields_shipped_with_order_name_from_f
     assert event.tracking_urls[1].endswith("230710")
     assert event.carrier == "DHL Express"
     assert event.occurred_at == datetime(2026, 11, 21, 9, 2, 13, tzinfo=CST)
-    assert (event.person.phone, event.person.email) == ("(312) 555-0199", "maya.patel@example.com")
-    assert (event.person.first_name, event.person.state) == ("Maya", "IL")
+    # The buyer's phone is not in a fulfillment (the processor recalls it); the destination's is the
+    # recipient's, without the buyer's email.
+    assert (event.person.phone, event.person.email) == (None, "maya.patel@example.com")
+    assert (event.recipient.phone, event.recipient.email) == ("(312) 555-0199", None)
+    assert (event.recipient.first_name, event.recipient.state) == ("Maya", "IL")
 
 
 def test_fulfillment_and_orders_fulfilled_name_the_same_shipment_alike(run, load):

@@ -52,7 +52,8 @@ def test_completed_basil_jpy_reads_collected_information_and_client_reference_cl
     [event] = _run_event(run, load("stripe/checkout_session_completed_basil_jpy.json"))
     assert (event.amount, event.currency) == (Decimal("1500"), "JPY")
     assert event.click_id == "Hk3nQ2"
-    assert (event.person.first_name, event.person.last_name) == ("佐藤", "花子")  # name from shipping details
+    # Name from shipping details, kept whole: Japanese names are written family name first.
+    assert (event.person.first_name, event.person.last_name) == ("佐藤 花子", None)
     assert event.person.country == "JP"
     assert event.person.state is None  # 'Osaka' is no two-letter code
     assert event.person.phone == "+819012345678"

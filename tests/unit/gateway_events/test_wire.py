@@ -1,0 +1,78 @@
+"""The pydantic-free envelope writer of the front door: what it writes, `Envelope` reads unchanged."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from gateway_events import Envelope
+from gateway_events.wire import EnvelopeWriteError, OutgoingEnvelope
+
+RECEIVED = datetime(2026, 12, 3, 14, 0, 1, 250_000, tzinfo=UTC)
+PAYLOAD = {"id": 1, "name": "#1042", "note": "café ☕"}
+SHA = "a" * 64
+
+
+def outgoing(**overrides: object) -> OutgoingEnvelope:
+    fields: dict[str, object] = {
+        "source": "shopify",
+        "event_id": "wh-1",
+        "topic": "orders/paid",
+        "received_at": RECEIVED,
+        "headers": {"x-shopify-topic": "orders/paid"},
+        "payload": PAYLOAD,
+        "body_sha256": SHA,
+    }
+    return OutgoingEnvelope(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def test_outgoing_envelope_to_json_equals_pydantic_envelope_json() -> None:
+    envelope = outgoing()
+    expected = Envelope(**{field: getattr(envelope, field) for field in envelope.__slots__}).to_json()  # type: ignore[arg-type]
+    assert envelope.to_json() == expected
+
+
+def test_outgoing_envelope_raw_payload_json_reads_back_as_the_same_envelope() -> None:
+    envelope = outgoing()
+    read = Envelope.model_validate_json(envelope.to_json_with_raw_payload(json.dumps(PAYLOAD)))
+    assert (read.source, read.event_id, read.received_at, read.payload, read.body_sha256) == (
+        "shopify",
+        "wh-1",
+        RECEIVED,
+        PAYLOAD,
+        SHA,
+    )
+
+
+def test_outgoing_envelope_other_offset_keeps_the_instant() -> None:
+    moment = RECEIVED.astimezone(timezone(timedelta(hours=2)))
+    read = Envelope.model_validate_json(outgoing(received_at=moment).to_json())
+    assert read.received_at == RECEIVED
+
+
+def test_outgoing_envelope_with_payload_ref_reads_back_as_claim_check() -> None:
+    ref = {"bucket": "b", "key": "shopify/wh-1.json", "size": 10, "sha256": SHA}
+    read = Envelope.model_validate_json(outgoing().with_payload_ref(ref).to_json())
+    assert (read.payload, read.payload_ref and read.payload_ref.key) == (None, "shopify/wh-1.json")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"source": "email"},
+        {"event_id": ""},
+        {"event_id": "x" * 513},
+        {"topic": "t" * 257},
+        {"received_at": datetime(2026, 12, 3, 14, 0)},
+        {"payload": None},
+        {"body_sha256": "A" * 64},
+        {"body_sha256": SHA + "\n"},
+    ],
+)
+def test_outgoing_envelope_value_envelope_refuses_raises_write_error(overrides: dict[str, object]) -> None:
+    with pytest.raises(EnvelopeWriteError):
+        outgoing(**overrides)
+    with pytest.raises(ValueError, match=r"."):
+        Envelope(**{**{f: getattr(outgoing(), f) for f in OutgoingEnvelope.__slots__}, **overrides})  # type: ignore[arg-type]
