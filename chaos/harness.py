@@ -33,6 +33,9 @@ from chaos.workload import SIGNUP_CONSENT_TEXT, ChaosEvent, Workload
 
 ALL_KINDS = ("429", "500", "503", "timeout", "slow", "drop")
 SENDER_ATTEMPTS = 30  # a sender keeps redelivering a 5xx (Shopify: 4 hours; Stripe: 3 days)
+OLD_MAX_RECEIVE_COUNT = 5
+"""The template's MaxReceiveCount before the retry window was stretched to a day (issue 14): a NOMI
+outage longer than 5 deliveries' backoff (about 15 minutes) sent every event of it to the DLQ."""
 
 
 class ChaosSettings(BaseModel):
@@ -66,6 +69,11 @@ class ChaosSettings(BaseModel):
     batch_size: int = 50
     batch_window_seconds: int = 1
     record_concurrency: int = 25
+    outage_events: int = Field(default=200, ge=0)
+    """Events sent while NOMI is down (0: no outage phase)."""
+    outage_receives: int = Field(default=OLD_MAX_RECEIVE_COUNT + 2, ge=1)
+    """NOMI stays down until every event of the outage was delivered this many times: longer than the
+    old retry window, in compressed time (each backoff step lasts `retry_visibility_seconds`)."""
     policy_orders: int = Field(default=200, ge=0)
     """Paid orders sent under faults once per conversion policy after the main run (0: no policy phase)."""
 
@@ -95,6 +103,10 @@ class ChaosReport:
     sqs_failures: dict[str, int] = field(default_factory=dict)
     nomi_faults: int = 0
     retry_delays_asked: int = 0
+    outage: Accounting | None = None
+    outage_accepted: int = 0
+    outage_fewest_receives: int = 0
+    outage_simulated_hours: float = 0.0
     policies: list[PolicyFigures] = field(default_factory=list)
 
     @property
@@ -108,7 +120,20 @@ class ChaosReport:
             and self.under_faults.lost == 0
             and self.under_faults.duplicates == 0
             and final.applied == self.accepted
+            and self._outage_ok
             and all(p.ok for p in self.policies)
+        )
+
+    @property
+    def _outage_ok(self) -> bool:
+        if self.settings.outage_events == 0:
+            return True
+        o = self.outage
+        return bool(
+            o is not None
+            and (o.lost, o.duplicates, o.in_dlq) == (0, 0, 0)
+            and o.applied == self.outage_accepted
+            and self.outage_fewest_receives >= self.settings.outage_receives
         )
 
     def lines(self) -> list[str]:
@@ -127,6 +152,14 @@ class ChaosReport:
                 out.extend(f"    {line}" for line in figures.details())
         if self.after_redrive is not None:
             out.append(f"  redriven from the DLQ: {self.redriven}")
+        if self.outage is not None:
+            out.append(
+                f"  NOMI outage: down until each of {self.outage_accepted} events was delivered "
+                f"{self.outage_fewest_receives}+ times (the old MaxReceiveCount, {OLD_MAX_RECEIVE_COUNT}, "
+                f"dead-lettered them all); {self.outage_simulated_hours:.1f} h of backoff, compressed"
+            )
+            out.append(f"    after it      {self.outage.summary()}")
+            out.extend(f"    {line}" for line in self.outage.details())
         final = self.after_redrive or self.under_faults
         out.append(
             f"  events sent {self.distinct_events} · accepted {self.accepted} · applied "
@@ -256,6 +289,7 @@ class ChaosHarness:
             timeout=self.settings.client_timeout,
             sleep=short_sleep(0.05),
             jitter=random.random,
+            time_left=worker.deps.deadline.seconds_left if worker.deps.deadline else None,
         )
         self.short_visibility = ShortVisibility(
             worker.deps.sqs, seconds=self.settings.retry_visibility_seconds
@@ -407,6 +441,47 @@ class ChaosHarness:
     def account(self, events: list[ChaosEvent], accepted: set[str]) -> Accounting:
         return account(events, accepted, self.nomi, self.dead_letters())
 
+    def set_max_receive_count(self, count: int) -> None:
+        """Change the event queue's redrive policy while the stack runs (its DLQ stays)."""
+        sqs = self.stack.aws.client("sqs")
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=self.stack.dlq_url, AttributeNames=["QueueArn"])
+        policy = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": count}
+        sqs.set_queue_attributes(
+            QueueUrl=self.stack.queue_url, Attributes={"RedrivePolicy": json.dumps(policy)}
+        )
+
+    def nomi_outage(self, events: list[ChaosEvent], report: ChaosReport) -> None:
+        """NOMI down (503s and dropped connections) until every event sent meanwhile was delivered
+        `outage_receives` times, with the template's MaxReceiveCount; then up again: each event must
+        be applied once, none in the DLQ."""
+        from processor.record import retry_window
+        from sandbox import FaultConfig
+
+        s = self.settings
+        self.faults_off()
+        # The template's own MaxReceiveCount (the stack runs with a smaller one to exercise the DLQ).
+        self.set_max_receive_count(int(self.stack.template.raw["Parameters"]["MaxReceiveCount"]["Default"]))
+        poller = self.stack.pollers[0]
+        seen_before = set(poller.receive_counts)
+        self.nomi.set_faults(FaultConfig(rate=1.0, kinds=("503", "drop"), when="before", seed=s.seed))
+        answers = self.deliver_all(events)
+        accepted = {key for key, d in answers.items() if d.status is not None and d.status < 300}
+        deadline = time.monotonic() + s.settle_timeout
+
+        def fewest_receives() -> int:
+            counts = [n for m, n in list(poller.receive_counts.items()) if m not in seen_before]
+            return min(counts) if len(counts) >= len(accepted) else 0
+
+        while fewest_receives() < s.outage_receives and time.monotonic() < deadline:
+            time.sleep(0.2)
+        report.outage_fewest_receives = fewest_receives()
+        self.nomi.set_faults(FaultConfig())
+        self.wait_settled()
+        self.set_max_receive_count(s.max_receive_count)
+        report.outage_accepted = len(accepted)
+        report.outage_simulated_hours = retry_window(report.outage_fewest_receives) / 3600
+        report.outage = self.account(events, accepted)
+
     # --- the run --------------------------------------------------------------------------------
 
     def run(self, workload: Workload | None = None) -> ChaosReport:
@@ -441,6 +516,13 @@ class ChaosHarness:
         report.redriven = self.redrive()
         self.wait_settled()
         report.after_redrive = self.account(events, accepted)
+        if s.outage_events:
+            outage = Workload(
+                seed=s.seed + 1, run_id=f"{s.run_id}o", first_person=60_000
+            )  # phones stay valid (8 area codes × 10,000)
+            outage_events = outage.build(s.outage_events)
+            self.seed_campaigns(outage.click_ids)
+            self.nomi_outage(outage_events, report)
         if s.policy_orders:
             report.policies = self.run_conversion_policies(workload, s.policy_orders)
         report.duration_seconds = time.monotonic() - started

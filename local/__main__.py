@@ -16,13 +16,11 @@ import contextlib
 import errno
 import json
 import os
-import signal
 import sys
-import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -30,6 +28,7 @@ from local.env import DEFAULT_SANDBOX_API_KEY, LocalSettings
 from local.report import EventLog
 from local.stack import STATE_DIR, LocalStack, StackError
 from local.template import TemplateError
+from sandbox.server import wait_for_stop_signal
 
 FUNCTION_LOG = "functions.log"
 
@@ -142,20 +141,6 @@ def function_output(path: Path | None) -> Iterator[None]:
             sys.stdout = saved
 
 
-def _wait_for_stop_signal() -> None:
-    stop = threading.Event()
-
-    def handle(signum: int, _frame: Any) -> None:
-        stop.set()
-        # A second Ctrl-C while stopping stops at once.
-        signal.signal(signum, signal.SIG_DFL)
-
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
-    while not stop.wait(0.5):
-        pass
-
-
 def run(
     settings: LocalSettings, root: Path, out: TextIO, *, state_dir: Path, function_logs_on_console: bool
 ) -> int:
@@ -175,7 +160,7 @@ def run(
         try:
             for line in banner(stack, log_path):
                 log.say(line)
-            _wait_for_stop_signal()
+            wait_for_stop_signal()
             log.say("\nstopping…")
         finally:
             stack.stop()

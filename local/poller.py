@@ -138,6 +138,8 @@ class SqsPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.batches = 0
+        self.receive_counts: dict[str, int] = {}
+        """MessageId → its ApproximateReceiveCount at the latest receive (how often SQS delivered it)."""
         self.processing = 0
         """Records of the batch in hand (in flight on the queue, but not waiting for a retry)."""
 
@@ -196,6 +198,10 @@ class SqsPoller:
         if not messages:
             return None
         self.processing = len(messages)
+        for message in messages:
+            count = (message.get("Attributes") or {}).get("ApproximateReceiveCount")
+            if count is not None:
+                self.receive_counts[message["MessageId"]] = int(count)
         try:
             if self._on_receive is not None:
                 self._on_receive(self, messages)

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local.permissions import acting_as
 from local.template import ACCOUNT_ID, REGION, FunctionSpec
 
 
@@ -82,7 +83,8 @@ class LocalFunction:
         payload = json.loads(json.dumps(event))
         started = time.monotonic()
         try:
-            result = self.handler(payload, context)
+            with acting_as(self.spec.logical_id):
+                result = self.handler(payload, context)
         except Exception as exc:
             raise FunctionInvokeError(f"{self.spec.logical_id} raised {type(exc).__name__}: {exc}") from exc
         elapsed = time.monotonic() - started
@@ -147,7 +149,8 @@ class FunctionRuntime:
         if not module_name:
             raise FunctionLoadError(f"{spec.logical_id}: Handler {spec.handler!r} is not module.function")
         try:
-            module = importlib.import_module(module_name)
+            with acting_as(spec.logical_id):  # code run at import calls AWS as the function too
+                module = importlib.import_module(module_name)
             handler = getattr(module, attribute)
         except (ImportError, AttributeError) as exc:
             raise FunctionLoadError(f"{spec.logical_id}: cannot import {spec.handler}: {exc}") from exc

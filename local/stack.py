@@ -28,6 +28,7 @@ from local.env import (
 )
 from local.frontdoor import API_ID, Exchange, FrontDoor, HttpRequest, is_preflight
 from local.observe import RETRY_LATER, attach_tap
+from local.permissions import PermissionGuard, build_guard
 from local.poller import BatchResult, SqsPoller
 from local.report import EventLog, describe_http, describe_message
 from local.runtime import FunctionRuntime, LocalFunction
@@ -129,6 +130,8 @@ class LocalStack:
         self.nomi_api_url = ""
         self.front_door: FrontDoor | None = None
         self.runtime: FunctionRuntime | None = None
+        self.permissions: PermissionGuard | None = None
+        """Each function's AWS calls checked against its template role (see local/permissions.py)."""
         self.pollers: list[SqsPoller] = []
         self._detach: list[Callable[[], None]] = []
         self._tapped: set[str] = set()
@@ -195,6 +198,7 @@ class LocalStack:
             on_exchange=self._report_exchange,
         )
         self._name_http_apis(self.template, self.resources, self.front_door.url)
+        self.permissions = self._guard_permissions(self.template, self.resources)
         self.runtime = self._load_functions(self.template, self.resources, self.aws, nomi_key)
         self.pollers = self._create_pollers(self.template, self.resources, self.aws, self.runtime)
         self.front_door.start()
@@ -235,6 +239,20 @@ class LocalStack:
         for api_id in template.http_apis():
             resources.refs[api_id] = API_ID
             resources.attrs[(api_id, "ApiEndpoint")] = url
+
+    @staticmethod
+    def _guard_permissions(template: Template, resources: Resources) -> PermissionGuard:
+        """Installed before the functions are imported, so that every client they make is checked."""
+        guard = build_guard(
+            template,
+            template.resolver(ref=resources.ref, attr=resources.attr),
+            sample_arn=next(
+                iter(resources.queue_arns.values()), f"arn:aws:sqs:{REGION}:{template.pseudo.account_id}:none"
+            ),
+            secret_arns=tuple(resources.secrets.values()),
+        )
+        guard.install()
+        return guard
 
     def _load_functions(
         self, template: Template, resources: Resources, aws: AwsEndpoint, nomi_key: str
@@ -321,6 +339,8 @@ class LocalStack:
         if self.runtime is not None:
             self.runtime.close()
             self.runtime = None
+        if self.permissions is not None:
+            self.permissions.uninstall()  # its findings stay readable
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import threading
 
 from sandbox.faults import ALL_KINDS, FaultConfig
-from sandbox.server import SandboxServer
+from sandbox.server import SandboxServer, wait_for_stop_signal
 from sandbox.state import DEFAULT_BALANCE
 
 
@@ -65,9 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"NOMI sandbox on {server.url}  (inspect: {server.url}/_sandbox/state; Ctrl-C stops)", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop_signal()
     finally:
         server.stop()
 

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import re
+import signal
 import socket
 import struct
 import threading
@@ -196,6 +197,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         if reset:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM (a second one while stopping stops at once).
+
+    Handlers are installed explicitly rather than relying on KeyboardInterrupt: a process started in
+    the background by a non-interactive shell (`make test &`, CI scripts) inherits SIGINT *ignored*,
+    and Python then never raises KeyboardInterrupt, so Ctrl-C or a test's SIGINT would not stop it.
+    """
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL)
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    while not stop.wait(0.5):
+        pass
 
 
 class SandboxServer:

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from processor.batch import ConcurrentBatchProcessor
+from processor.deadline import Deadline
 from processor.observability import NAMESPACE, BatchStats, emit
 from processor.record import RecordProcessor
 from processor.shopify_admin.budget import set_time_budget
@@ -46,6 +47,8 @@ def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
 # Source facts are retried for days (Stripe: 3 days), so idempotency records must outlive that.
 idempotency_config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
+# The current invocation's time budget: NOMI retries and new records stop where it ends.
+deadline = Deadline()
 
 
 def _contact_key(record: dict[str, Any]) -> str | None:
@@ -66,7 +69,7 @@ def runtime() -> RecordProcessor:
     """The per-container record processor (NOMI client, DynamoDB, S3, SQS, idempotency)."""
     from processor.wiring import build_record_processor
 
-    return build_record_processor(logger=logger, idempotency_config=idempotency_config)
+    return build_record_processor(logger=logger, idempotency_config=idempotency_config, deadline=deadline)
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -78,6 +81,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config.register_lambda_context(context)  # lets a timed-out INPROGRESS record expire
+    deadline.start(context)
     set_time_budget(lambda: context.get_remaining_time_in_millis() / 1000)
     worker = runtime()
     worker.stats = BatchStats()
@@ -87,4 +91,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             event=event, record_handler=record_handler, processor=processor, context=context
         )
     finally:
+        deadline.finish()
         emit(worker.stats, metrics)

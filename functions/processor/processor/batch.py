@@ -8,6 +8,7 @@ order so one person's events keep their order) and the groups run on a bounded t
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -46,8 +47,12 @@ class ConcurrentBatchProcessor(BatchProcessor):
             for group in groups:
                 work(group)
             return results
+        # Each group runs in its own copy of the handler's context: state kept in context variables
+        # (the tracer's segment, who is calling AWS) follows the records, and log keys one record sets
+        # stay with its group instead of with whichever pool thread ran it.
+        contexts = [contextvars.copy_context() for _ in groups]
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(groups))) as pool:
-            list(pool.map(work, groups))
+            list(pool.map(lambda context, group: context.run(work, group), contexts, groups))
         return results
 
 

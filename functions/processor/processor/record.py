@@ -5,9 +5,13 @@ Fate of a record:
 - permanent failure (bad envelope/payload, unsupported, invalid phone, a NOMI 4xx that is not about
   our configuration) → sent to the DLQ now with the reason as message attributes, then counted
   handled so SQS does not waste retries on it;
+- a Shopify topic or Stripe type the gateway does not handle (an EventBridge rule let it through, a
+  producer queued it) → acknowledged with a logged reason and a metric, as the HTTP route answers 200;
 - anything else, unknown exceptions included, is transient → the record fails (TransientEventError),
-  its visibility is stretched to 30 s × 2^(receives-1) (capped) and SQS redelivers it; after
-  maxReceiveCount the queue's redrive policy moves it to the DLQ, so nothing is lost.
+  its visibility is stretched to `retry_delay(receives)` and SQS redelivers it; after maxReceiveCount
+  the queue's redrive policy moves it to the DLQ, so nothing is lost. With the template's
+  MaxReceiveCount the retries span more than a day (`retry_window`, docs/operating.md): a NOMI outage
+  of hours costs no event.
 """
 
 from __future__ import annotations
@@ -23,19 +27,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from gateway_events import Envelope, EnvelopeError, parse_queue_message
+from gateway_events.topics import is_handled
 from nomi_client import errors as nomi_errors
 from nomi_client.masking import mask, mask_text
 from processor import receipts
 from processor.buyers import with_remembered_buyer
 from processor.checkpoints import CheckpointStore
+from processor.deadline import Deadline
 from processor.dlq import DeadLetter, DeadLetterSender
 from processor.errors import PermanentEventError, TransientEventError
 from processor.execute import Executor
 from processor.observability import BatchStats
 from processor.plan import ordering_phone, plan
 
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 900
+# Retry n waits BASE × 2^(n-1), capped: quick first retries for blips, then one try every CAP for
+# the rest of the window (SQS allows a visibility timeout of up to 12 hours).
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_CAP_SECONDS = 2 * 3600
 
 # NOMI errors that say our deployment is wrong (key, abilities), not the event: retry (then the
 # redrive policy) instead of dead-lettering every event at once while the key is being fixed.
@@ -60,6 +68,7 @@ class RecordDeps:
     idempotent: Callable[..., dict[str, Any]] | None = None  # Powertools-wrapped `process_envelope`
     logger: Any = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    deadline: Deadline | None = None
     receipts: Any = None  # processor.receipts.ReceiptStore; None writes no consent receipts
 
 
@@ -73,11 +82,24 @@ class RecordProcessor:
     # --- the record --------------------------------------------------------------------------
     def handle(self, record: Any) -> dict[str, Any]:
         """Process one record (an SQSRecord); raises TransientEventError to have SQS retry it."""
+        # Log keys live per thread: a record that fails before it names itself (a poison message)
+        # must not log under the previous record's correlation id and topic.
+        self._clear_log_context()
+        try:
+            return self._handle(record)
+        finally:
+            self._clear_log_context()
+
+    def _handle(self, record: Any) -> dict[str, Any]:
         envelope: Envelope | None = None
         try:
+            self.check_time_left()
             envelope = parse_queue_message(record.body, received_at=_sent_at(record))
             self._log_context(envelope)
             payload = self.fetch_payload(envelope)
+            unhandled = unhandled_topic(envelope, payload)
+            if unhandled is not None:
+                return self.acknowledge_unhandled(*unhandled)
             identity = identity_of(envelope)
             result = self.run_idempotent(identity, envelope, payload)
         except Exception as exc:
@@ -85,6 +107,21 @@ class RecordProcessor:
         self.stats.record("succeeded")
         self._log("info", "record processed", outcome=mask(result))
         return result
+
+    def check_time_left(self) -> None:
+        """Start no record the invocation has no time left for: it would be cut off half done."""
+        if self.deps.deadline is not None and self.deps.deadline.expired():
+            raise TransientEventError("no time left in this invocation; retried on the next delivery")
+
+    def acknowledge_unhandled(self, source: str, topic: str) -> dict[str, Any]:
+        """A topic/type the gateway does not handle: acknowledged (deleted), never dead-lettered."""
+        self.stats.skip("unhandled_topic")
+        self.stats.event(source, topic, "acknowledged")
+        self.stats.record("acknowledged")
+        self._log(
+            "info", "acknowledged: topic not handled", reason="unhandled_topic", source=source, topic=topic
+        )
+        return {"acknowledged": True, "reason": "unhandled_topic", "source": source, "topic": topic}
 
     def run_idempotent(self, identity: str, envelope: Envelope, payload: Any) -> dict[str, Any]:
         nonce = uuid.uuid4().hex
@@ -199,14 +236,12 @@ class RecordProcessor:
         return {"dead_lettered": True, "error_type": type(exc).__name__}
 
     def delay_retry(self, record: Any, exc: Exception) -> None:
-        """Stretch the record's visibility so retries back off: 30 s × 2^(receives-1), capped."""
+        """Stretch the record's visibility so retries back off (`retry_delay`)."""
         if self.deps.sqs is None:
             return
         receives = int(record.attributes.approximate_receive_count or 1)
-        delay = min(BACKOFF_BASE_SECONDS * 2 ** max(receives - 1, 0), BACKOFF_CAP_SECONDS)
         retry_after = getattr(exc.__cause__ or exc, "retry_after", None) or getattr(exc, "retry_after", None)
-        if retry_after:
-            delay = max(delay, min(int(retry_after) + 1, BACKOFF_CAP_SECONDS))
+        delay = retry_delay(receives, retry_after)
         try:
             self.deps.sqs.change_message_visibility(
                 QueueUrl=queue_url(record.event_source_arn),
@@ -235,6 +270,11 @@ class RecordProcessor:
         return None
 
     # --- logging -----------------------------------------------------------------------------
+    def _clear_log_context(self) -> None:
+        logger = self.deps.logger
+        if logger is not None and hasattr(logger, "thread_safe_clear_keys"):
+            logger.thread_safe_clear_keys()
+
     def _log_context(self, envelope: Envelope) -> None:
         logger = self.deps.logger
         if logger is not None and hasattr(logger, "thread_safe_append_keys"):
@@ -245,6 +285,40 @@ class RecordProcessor:
     def _log(self, level: str, message: str, **extra: Any) -> None:
         if self.deps.logger is not None:
             getattr(self.deps.logger, level)(message, extra=extra)
+
+
+def retry_delay(receives: int, retry_after: float | None = None) -> int:
+    """Seconds before the next delivery of a record that failed on delivery `receives` (1 = first):
+    BASE × 2^(receives-1) capped at CAP, and never shorter than NOMI's Retry-After (within the cap)."""
+    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(receives - 1, 0), BACKOFF_CAP_SECONDS)
+    if retry_after:
+        delay = max(delay, min(int(retry_after) + 1, BACKOFF_CAP_SECONDS))
+    return int(delay)
+
+
+def retry_window(max_receive_count: int) -> int:
+    """Seconds from a record's first delivery until SQS dead-letters it when every delivery fails:
+    after the last of `max_receive_count` deliveries it waits once more, then the redrive policy moves
+    it (processing time not counted)."""
+    return sum(retry_delay(n) for n in range(1, max_receive_count + 1))
+
+
+def unhandled_topic(envelope: Envelope, payload: Any) -> tuple[str, str] | None:
+    """(source, topic) of a Shopify topic or Stripe type the gateway does not handle, else None.
+
+    EventBridge events are judged by what they wrap; one that cannot be unwrapped is left to the
+    adapter, which says what is wrong with it.
+    """
+    if envelope.source == "eventbridge":
+        from processor.sources.eventbridge import unwrap
+
+        try:
+            envelope = unwrap(envelope, payload)
+        except Exception:
+            return None
+    if is_handled(envelope.source, envelope.topic):
+        return None
+    return envelope.source, envelope.topic
 
 
 def identity_of(envelope: Envelope) -> str:

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints
+from processor.deadline import Deadline
 from processor.dlq import DeadLetter, SqsDeadLetters
 from processor.record import RecordDeps, RecordProcessor
 
@@ -50,7 +51,9 @@ def build_receipt_store(s3: Any, logger: Any) -> Any:
     return ReceiptStore(bucket, key=identity_hash_key, s3=s3)
 
 
-def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordProcessor:
+def build_record_processor(
+    *, logger: Any, idempotency_config: Any, deadline: Deadline | None = None
+) -> RecordProcessor:
     """Everything a record needs, from the environment documented in contracts §4."""
     import boto3
 
@@ -67,6 +70,7 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
         api_key=nomi_api_key(),
         base_url=os.getenv("NOMI_API_URL") or None,
         default_region=settings.default_phone_region,
+        time_left=deadline.seconds_left if deadline is not None else None,
     )
     table = os.getenv("IDEMPOTENCY_TABLE")
     dlq_url = os.getenv("DLQ_URL")
@@ -80,6 +84,7 @@ def build_record_processor(*, logger: Any, idempotency_config: Any) -> RecordPro
         s3=s3,
         sqs=boto3.client("sqs"),
         logger=logger,
+        deadline=deadline,
         receipts=build_receipt_store(s3, logger),
     )
     worker = RecordProcessor(deps)

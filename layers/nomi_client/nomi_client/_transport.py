@@ -4,6 +4,11 @@ full jitter honouring `Retry-After`, status → error mapping, and redaction of 
 Shape learnt from anthropic-sdk-python's `_base_client.py` (one request loop that decides per failure
 whether to retry and how long to wait; sleep and jitter injectable) — not its code.
 
+A caller with a time budget (a Lambda invocation) passes `time_left`: a callable giving the seconds
+it may still spend (None: no limit). No attempt's timeout and no retry's sleep reach past it: a
+retry that would (a `Retry-After: 60` with 12 s left) is not made, and the failure is raised at once
+with its `retry_after`, so that the caller's queue can do the waiting instead of a sleeping function.
+
 Non-idempotent requests (`messages/create`: NOMI has no idempotency keys) are retried only after a
 failure known to have happened before NOMI acted on the request (connect error/timeout, pool timeout,
 429). A timeout or reset after the request went out, or a 5xx, leaves the outcome unknown and raises
@@ -34,6 +39,7 @@ from nomi_client.errors import (
     AuthenticationError,
     ConfigurationError,
     CoolingOffError,
+    DeadlineExceededError,
     NomiAPIError,
     NomiError,
     NotFoundError,
@@ -50,10 +56,14 @@ logger = logging.getLogger("nomi_client")
 INITIAL_RETRY_DELAY = 0.5  # seconds before the first retry (before jitter)
 MAX_RETRY_DELAY = 8.0  # cap of the exponential backoff
 MAX_RETRY_AFTER = 60.0  # a longer Retry-After is capped: a Lambda cannot wait for ever
+# Shortest attempt worth making: with less time left a request would only time out unanswered.
+MIN_ATTEMPT_SECONDS = 0.5
 REDACTED = "***"
 
 AuthMode = Literal["query", "header"]
 FormFields = Sequence[tuple[str, str]]
+TimeLeft = Callable[[], float | None]
+"""Seconds the caller may still spend on NOMI, or None for no limit."""
 
 _APIKEY_IN_TEXT = re.compile(r"(?i)(apikey=)[^&#\s'\"<>]+")
 # Failures that happen before a single byte of the request left: safe to retry even for a send.
@@ -187,6 +197,7 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = lambda: 1.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        time_left: TimeLeft | None = None,
     ) -> None:
         if auth not in ("query", "header"):
             raise ConfigurationError(f"auth must be 'query' or 'header', not {auth!r}")
@@ -202,6 +213,7 @@ class Transport:
         self._sleep = sleep
         self._jitter = jitter
         self._now = now
+        self._time_left = time_left or (lambda: None)
 
     def __repr__(self) -> str:
         key = REDACTED if self._api_key else None
@@ -218,9 +230,30 @@ class Transport:
     def redact(self, text: str) -> str:
         return redact(text, self._api_key.reveal() if self._api_key else None)
 
-    def wait_before_retry(self, retry_number: int, retry_after: float | None = None) -> None:
-        """Sleep as the policy says before retry `retry_number` (used by the safe send loop too)."""
-        self._sleep(backoff_delay(retry_number, retry_after, self._jitter))
+    def wait_before_retry(
+        self, retry_number: int, error: NomiError, retry_after: float | None = None
+    ) -> None:
+        """Sleep as the policy says before retry `retry_number` (used by the safe send loop too), or
+        raise `error` at once when the wait and another attempt do not fit in the time left."""
+        delay = backoff_delay(retry_number, retry_after, self._jitter)
+        if not self._fits(delay):
+            raise error
+        self._sleep(delay)
+
+    def _fits(self, delay: float) -> bool:
+        left = self._time_left()
+        return left is None or delay + MIN_ATTEMPT_SECONDS <= left
+
+    def _attempt_timeout(self, method: str, path: str) -> float:
+        """This attempt's timeout: the client's, shortened to the time left; raises when none is left."""
+        left = self._time_left()
+        if left is None:
+            return self.timeout
+        if left < MIN_ATTEMPT_SECONDS:
+            raise DeadlineExceededError(
+                f"{method} {path}: not sent, {max(left, 0):.1f}s left in the time budget"
+            )
+        return min(self.timeout, left)
 
     def request(
         self,
@@ -237,9 +270,10 @@ class Transport:
         build = self._request_builder(method, path, form=form, json_body=json_body, query=query, keyed=keyed)
         first_attempt_at: datetime | None = None
         for attempt in range(self.max_retries + 1):
+            timeout = self._attempt_timeout(method, path)
             attempted_at = self._now()
             first_attempt_at = first_attempt_at or attempted_at
-            outcome = self._attempt(build(), method, path)
+            outcome = self._attempt(build(timeout), method, path)
             if not isinstance(outcome, _Failure):
                 return outcome
             if not idempotent and outcome.outcome_unknown:
@@ -251,6 +285,17 @@ class Transport:
             if not outcome.retryable or attempt == self.max_retries:
                 raise outcome.error
             delay = backoff_delay(attempt, outcome.retry_after, self._jitter)
+            if not self._fits(delay):
+                # The queue waits instead (the error keeps its retry_after): a function that sleeps
+                # past its timeout fails the whole batch, the innocent records with it.
+                logger.warning(
+                    "NOMI %s %s failed (%s); no retry: a %.2fs wait does not fit in the time left",
+                    method,
+                    path,
+                    self.redact(str(outcome.error)),
+                    delay,
+                )
+                raise outcome.error
             logger.warning(
                 "NOMI %s %s failed (%s); retry %d/%d in %.2fs",
                 method,
@@ -272,7 +317,7 @@ class Transport:
         json_body: dict[str, Any] | None,
         query: dict[str, str] | None,
         keyed: bool,
-    ) -> Callable[[], httpx.Request]:
+    ) -> Callable[[float], httpx.Request]:
         params = dict(query or {})
         headers = {"Accept": "application/json"}
         if keyed:
@@ -290,9 +335,9 @@ class Transport:
             content, headers["Content-Type"] = encode_multipart(form)
         url = self.base_url + path
 
-        def build() -> httpx.Request:
+        def build(timeout: float) -> httpx.Request:
             return self._http.build_request(
-                method, url, params=params, headers=headers, content=content, timeout=self.timeout
+                method, url, params=params, headers=headers, content=content, timeout=timeout
             )
 
         return build

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 import httpx
 from pydantic import AwareDatetime, BaseModel, Field, validate_call
 
-from nomi_client._transport import REDACTED, AuthMode, Transport
+from nomi_client._transport import REDACTED, AuthMode, TimeLeft, Transport
 from nomi_client.errors import AmbiguousSendError, ConfigurationError
 from nomi_client.models import (
     Balance,
@@ -87,7 +87,10 @@ class NomiClient:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        time_left: TimeLeft | None = None,
     ) -> None:
+        """`time_left`: seconds the caller may still spend (None: no limit), read before each attempt
+        and each retry's wait; no timeout or sleep reaches past it (see `_transport`)."""
         url = base_url or os.environ.get("NOMI_API_URL") or DEFAULT_BASE_URL
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError("base_url must start with http:// or https://")
@@ -102,6 +105,7 @@ class NomiClient:
             http_client=http_client,
             sleep=sleep,
             jitter=jitter,
+            time_left=time_left,
         )
 
     def __repr__(self) -> str:
@@ -486,7 +490,7 @@ class NomiClient:
                     return SendOutcome(status="already_sent", attempts=sends)
                 if sends > self.max_retries:
                     raise
-                self._transport.wait_before_retry(sends - 1)
+                self._transport.wait_before_retry(sends - 1, ambiguous)
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -89,6 +89,11 @@ class APIConnectionError(TransportError, ConnectionError):
     """The connection could not be made, or broke before an answer arrived."""
 
 
+class DeadlineExceededError(TransportError):
+    """The caller's time budget (`time_left`) ran out before the request could be sent: nothing went
+    out, so it is safe to retry later, even for a send."""
+
+
 class AmbiguousSendError(NomiError):
     """`messages/create` may or may not have sent the SMS: NOMI has no idempotency keys, so a blind
     retry could text the person twice. Use `NomiClient.send_message_safely` (or `message_was_sent`

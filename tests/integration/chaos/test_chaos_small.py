@@ -6,6 +6,8 @@ this process, faults injected at the sandbox and at the front door's SQS client.
 - every event delivered three times (two at once, one three simulated hours later) → one effect each;
 - consent events delivered out of order → the newest wins;
 - a timeout, a 500 or a reset after NOMI already sent the SMS → no second SMS;
+- NOMI down for longer than the old retry window (compressed: every event delivered more times than
+  the old MaxReceiveCount) → nothing in the DLQ, every event applied once when NOMI is back.
 - paid orders under 500s before and after NOMI applied the conversion, per conversion policy:
   at least once repeats some and loses none, at most once loses some and repeats none.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from chaos.accounting import count_nomi
-from chaos.harness import ChaosHarness, ChaosSettings
+from chaos.harness import OLD_MAX_RECEIVE_COUNT, ChaosHarness, ChaosReport, ChaosSettings
 from chaos.workload import STORIES, Workload
 from sandbox import FaultConfig
 
@@ -30,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="module")
 def harness():
     # The conversion policy phase runs on its own below (policy_orders=0 keeps the mixed run short).
-    settings = ChaosSettings(events=150, duplicate_share=0.3, settle_timeout=90, run_id="t", policy_orders=0)
+    settings = ChaosSettings(
+        events=150, duplicate_share=0.3, settle_timeout=90, run_id="t", policy_orders=0, outage_events=0
+    )
     with ChaosHarness(settings, root=ROOT) as running:
         yield running
 
@@ -108,6 +112,22 @@ def test_chaos_failure_after_nomi_sent_the_sms_sends_no_second_sms(harness, kind
     assert faulted
     assert faulted[-1]["effect_applied"] is True
     assert (figures.applied, figures.duplicates) == (1, 0)
+
+
+def test_chaos_nomi_outage_longer_than_the_old_retry_window_loses_nothing(harness):
+    workload = Workload(seed=6, run_id="outage", first_person=4000)
+    events = workload.build(12)
+    harness.seed_campaigns(workload.click_ids)
+    report = ChaosReport(settings=harness.settings)
+    harness.nomi_outage(events, report)
+    outage = report.outage
+    assert report.outage_fewest_receives > OLD_MAX_RECEIVE_COUNT
+    assert (outage.applied, outage.in_dlq, outage.duplicates, outage.lost) == (
+        report.outage_accepted,
+        0,
+        0,
+        0,
+    )
 
 
 def test_chaos_conversion_policies_at_least_once_repeats_at_most_once_loses(harness):

@@ -86,14 +86,14 @@ def test_handler_idempotency_record_keyed_on_source_identity(handler_env):
 
 def test_handler_permanent_failure_lands_in_dlq_with_attributes(handler_env):
     app, _, sqs, dlq_url = handler_env
-    body = envelope_body("stripe", "invoice.paid", {"id": "evt_1"}, event_id="evt_1")
+    body = envelope_body("stripe", "checkout.session.completed", {"id": "evt_1"}, event_id="evt_1")
     response = app.lambda_handler({"Records": [sqs_record(body, message_id="m-1")]}, _Context())
     assert response == {"batchItemFailures": []}
     parked = sqs.receive_message(QueueUrl=dlq_url, MessageAttributeNames=["All"])["Messages"][0]
     attributes = {k: v["StringValue"] for k, v in parked["MessageAttributes"].items()}
     assert attributes["source"] == "stripe"
     assert attributes["event_id"] == "evt_1"
-    assert attributes["error_type"] == "UnsupportedEventError"
+    assert attributes["error_type"] == "InvalidEventError"
     assert json.loads(parked["Body"])["event_id"] == "evt_1"
 
 

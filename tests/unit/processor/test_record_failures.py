@@ -48,11 +48,19 @@ def test_record_not_json_goes_to_dlq_with_attributes():
     assert letter.body == "not json"
 
 
-def test_unsupported_topic_goes_to_dlq_at_once():
+def test_unsupported_source_goes_to_dlq_at_once():
     worker, dlq, sqs = _worker()
-    worker.handle(as_record(envelope_body("shopify", "carts/create", {"id": 1})))
+    worker.handle(as_record(envelope_body("eventbridge", "Order Created", {"source": "acme", "detail": {}})))
     assert dlq.letters[0].error_type == "UnsupportedEventError"
     assert sqs.visibility == []
+
+
+def test_unhandled_shopify_topic_is_acknowledged_not_dead_lettered():
+    worker, dlq, sqs = _worker()
+    result = worker.handle(as_record(envelope_body("shopify", "carts/create", {"id": 1})))
+    assert (result["acknowledged"], dlq.letters, sqs.visibility) == (True, [], [])
+    assert worker.stats.skips["unhandled_topic"] == 1
+    assert worker.stats.events[("shopify", "carts/create", "acknowledged")] == 1
 
 
 def test_invalid_phone_goes_to_dlq_with_masked_reason():
@@ -84,7 +92,7 @@ def test_rate_limit_fails_record_with_growing_visibility_delay():
     for receives in (1, 3):
         with pytest.raises(TransientEventError):
             worker.handle(as_record(canonical_body(shipped()), receive_count=receives))
-    assert [v["VisibilityTimeout"] for v in sqs.visibility] == [30, 120]
+    assert [v["VisibilityTimeout"] for v in sqs.visibility] == [60, 240]
     assert sqs.visibility[0]["QueueUrl"] == "https://sqs.us-east-1.amazonaws.com/123456789012/events"
     assert dlq.letters == []
 
@@ -104,7 +112,7 @@ def test_backoff_is_capped():
     worker, _, sqs = _worker(nomi)
     with pytest.raises(TransientEventError):
         worker.handle(as_record(canonical_body(shipped()), receive_count=12))
-    assert sqs.visibility[0]["VisibilityTimeout"] == 900
+    assert sqs.visibility[0]["VisibilityTimeout"] == 7200
 
 
 def test_unknown_exception_is_transient_not_a_crash():
