@@ -50,8 +50,9 @@ from processor.plan import (
 _TRANSACTIONAL_OK = {None, "subscribed", "transactional_only"}
 _TOKEN = re.compile(r"\[([A-Za-z0-9_]+)\]")
 _STANDARD_TOKENS = ("name", "first_name", "last_name", "st", "state", "link")
-# An "existing" contact created this recently may be our own create, retried after NOMI applied it
-# (with its consent) but the answer was lost; covers SQS's retries of one event (Lambda max 15 min).
+# An "existing" contact created this recently may be our own create (or another event's with the same
+# consent fact), applied with its consent before the answer was lost. A retry of the same event after
+# longer (SQS's backoff spans a day) knows it from the claim its failed attempt kept.
 OWN_CREATE_WINDOW = timedelta(minutes=15)
 # Opt-ins that the person's own earlier opt-out at NOMI overrides: only a keyword (START) undoes a STOP.
 _BOX_SOURCES = frozenset({"webform", "checkout"})
@@ -309,21 +310,29 @@ class _Run:
         )
 
     def upsert_contact(self, step: UpsertContact) -> None:
-        if self.claim(step) is False:
+        earlier = self.claim(step)
+        if earlier is False:
             return
         attach = self.consents_to_attach()
         started = self.clock()
+        # An earlier attempt of this event that carried consent may have been applied by NOMI before
+        # its answer was lost, however long ago SQS's backoff made that (up to the retry window).
+        retried_with_consent = isinstance(earlier, Checkpoint) and bool(attach)
         try:
-            contact = self.create_contact(step, attach, started)
+            contact = self.create_contact(step, attach, started, retried_with_consent)
         except BaseException:
-            # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us.
-            self.store.release(self.full_key(step), owner=self.owner)
+            # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us —
+            # unless it carried consent: then the claim stays, so that the retry knows to look.
+            if not attach:
+                self.store.release(self.full_key(step), owner=self.owner)
             raise
         if contact is None:
             self.complete(step, self.contact_result())
             return
         self.learn_contact(contact)
-        if not self.contact.new and _created_since(contact, started - OWN_CREATE_WINDOW):
+        if not self.contact.new and (
+            retried_with_consent or _created_since(contact, started - OWN_CREATE_WINDOW)
+        ):
             self.contact.attached.update(attach)
         if self.contact.new:
             # NOMI applied the consent fields because this call created the contact.
@@ -334,7 +343,9 @@ class _Run:
                 self.contact.consent_done.add(channel)
         self.complete(step, self.contact_result())
 
-    def create_contact(self, step: UpsertContact, attach: dict[str, ApplyConsent], started: datetime) -> Any:
+    def create_contact(
+        self, step: UpsertContact, attach: dict[str, ApplyConsent], started: datetime, retried: bool
+    ) -> Any:
         """contacts/create; for an anonymous upsert (update=false) of a phone NOMI knows, the existing
         contact is left as it is and only looked up (None when NOMI does not find it either)."""
         try:
@@ -359,7 +370,7 @@ class _Run:
             self.contact.contact_id = found.contact_id
             self.contact.unsubscribed_at = found.unsubscribed_at
             self.contact.other_email = _normal_email(found.email) != _normal_email(step.email)
-            if _created_since(found, started - OWN_CREATE_WINDOW):
+            if retried or _created_since(found, started - OWN_CREATE_WINDOW):
                 # Perhaps our own create, applied with its consent before its answer was lost.
                 self.contact.attached.update(attach)
         return None

@@ -4,6 +4,7 @@ what is refused as an outcome (reason + metric, never the DLQ), and what the wat
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -400,3 +401,16 @@ def test_stripe_livemode_false_checkout_creates_nothing_by_default():
     payload["livemode"] = False
     make_worker(nomi).handle(as_record(envelope_body("stripe", "checkout.session.completed", payload)))
     assert nomi.calls == []
+
+
+def test_create_with_consent_retried_hours_after_its_answer_was_lost_records_consent_once():
+    nomi = FakeNomi()
+    nomi.fail_after["create_contact"] = [ServerError("Server Error", status_code=500)]
+    worker = make_worker(nomi)
+    event = _upsert(sms=_evidence(source="api"))
+    with pytest.raises(TransientEventError):
+        _handle(worker, event)
+    # SQS's backoff brings the retry hours later: NOMI's contact is no longer "just created".
+    nomi.contacts[PHONE]["created_at"] = (NOW - timedelta(hours=3)).isoformat()
+    _handle(worker, event)
+    assert len(_sms_log(nomi)) == 1
