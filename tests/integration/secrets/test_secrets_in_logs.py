@@ -67,6 +67,10 @@ def run():
         shopify_secret=SHOPIFY_SECRET,
         stripe_secret=STRIPE_SECRET,
         run_id="s",
+        # The phases that exercise the outage and the conversion policies log nothing the main run
+        # does not; they have tests of their own (tests/integration/chaos).
+        outage_events=0,
+        policy_orders=0,
     )
     workload = Workload(seed=11, run_id="s", first_person=5000)
     try:

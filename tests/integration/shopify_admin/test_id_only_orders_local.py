@@ -72,14 +72,16 @@ def _first_order(stack) -> dict:
     return next(iter(stack.shopify.state.orders.values()))
 
 
-@pytest.fixture(scope="module")
+# One stack at a time: two local stacks in one process share sys.modules and os.environ, so the
+# second would run on the first one's function modules (function scope tears each down first).
+@pytest.fixture
 def configured():
     # The seeded customers' SMS opt-ins were taken outside checkout: their language must be configured.
     with _start(ShopifyCustomerSmsConsentText="Text me offers from the local shop") as stack:
         yield stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def unconfigured():
     with _start(ShopifyShopDomain="") as stack:
         yield stack
