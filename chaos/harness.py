@@ -469,12 +469,15 @@ class ChaosHarness:
         deadline = time.monotonic() + s.settle_timeout
 
         def fewest_receives() -> int:
-            # Over the messages, not the events: they need not pair one to one (a message may carry
-            # what the accounting counts as several events), and waiting for as many messages as
-            # events never ended, leaving NOMI down until every message was dead-lettered. Every
-            # message is received within a poll or two of being sent, long before the seventh receive.
-            counts = [n for m, n in list(poller.receive_counts.items()) if m not in seen_before]
-            return min(counts) if counts else 0
+            # Over the messages still waiting for NOMI, not the events: they need not pair one to one
+            # (a message may carry what the accounting counts as several events), and a message the
+            # processor finished without NOMI (a skip, a duplicate) is never received again, so
+            # waiting for it kept NOMI down until every other message was dead-lettered.
+            received = {m: n for m, n in list(poller.receive_counts.items()) if m not in seen_before}
+            if not received:
+                return 0
+            waiting = [n for m, n in received.items() if m not in poller.deleted]
+            return min(waiting) if waiting else s.outage_receives
 
         while fewest_receives() < s.outage_receives and time.monotonic() < deadline:
             time.sleep(0.2)

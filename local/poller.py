@@ -142,6 +142,8 @@ class SqsPoller:
         """MessageId → its ApproximateReceiveCount at the latest receive (how often SQS delivered it)."""
         self.processing = 0
         """Records of the batch in hand (in flight on the queue, but not waiting for a retry)."""
+        self.deleted: set[str] = set()
+        """MessageIds the function handled (deleted from the queue): received for the last time."""
 
     def receive_batch(self) -> list[dict[str, Any]]:
         """Up to BatchSize messages, waiting up to the batching window to fill the batch."""
@@ -181,6 +183,7 @@ class SqsPoller:
         result.failed = [m for m in messages if m["MessageId"] in failed]
         result.succeeded = [m for m in messages if m["MessageId"] not in failed]
         self._delete(result.succeeded)
+        self.deleted.update(m["MessageId"] for m in result.succeeded)
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
 

@@ -13,6 +13,11 @@ Keys name a phone or email only by its pseudonym (`phone:<hmac>`, `email:<hmac>`
 holds one also carries it as `person`, the key of the sparse index `PERSON_INDEX`, so that a privacy
 erasure finds and deletes that person's items without a scan.
 
+Round trips: a claim is one conditional PutItem whose failure returns the item (no read first); inside
+a `unit_of_work()` completions are buffered and written together, with the idempotency record's own
+completion (`processor.idempotency`), in one BatchWriteItem. A crash before that write leaves the
+claims `attempted`: the retry then checks NOMI before repeating an effect, as after any lost answer.
+
 `InMemoryCheckpoints` implements the same protocol for unit tests.
 """
 
@@ -21,6 +26,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -37,6 +45,9 @@ EVENT_TTL = timedelta(days=14)
 DEFAULT_LEASE = timedelta(minutes=15)
 # The idempotency table's sparse index on `person` (template.yaml IdempotencyTable).
 PERSON_INDEX = "person"
+# BatchWriteItem takes 25 requests; unprocessed ones (throttling) are sent again this many times.
+_BATCH_WRITE_MAX = 25
+_BATCH_WRITE_TRIES = 4
 _PSEUDONYM = re.compile(r"\b(?:phone|email):[0-9a-f]{64}\b")
 
 
@@ -59,6 +70,10 @@ class Checkpoint:
 
 class StepDoneError(Exception):
     """The step was completed (perhaps by another event) while we tried to claim it."""
+
+    def __init__(self, checkpoint: Checkpoint) -> None:
+        super().__init__(checkpoint.key)
+        self.checkpoint = checkpoint
 
 
 class StepBusyError(TransientEventError):
@@ -100,6 +115,19 @@ class CheckpointStore(Protocol):
     def forget(self, subjects: tuple[str, ...]) -> int:
         """Delete every item naming one of these pseudonyms; returns how many were deleted."""
         ...
+
+    def unit_of_work(self) -> Any:
+        """A context in which completions may be buffered; whatever is still buffered is written
+        when it ends (normally the idempotency record's completion has written it already)."""
+        ...
+
+
+@dataclass
+class _Unit:
+    """One record's unit of work: the completions not yet written, and when it claimed each step."""
+
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claimed: dict[str, datetime] = field(default_factory=dict)
 
 
 def _micros(moment: datetime) -> int:
@@ -183,12 +211,15 @@ class InMemoryCheckpoints:
                 del self.consents[pair]
             return len(steps) + len(consents)
 
+    def unit_of_work(self) -> Any:
+        return nullcontext()
+
 
 def _check_claimable(previous: Checkpoint | None, *, owner: str, now: datetime, lease: timedelta) -> None:
     if previous is None:
         return
     if previous.state == "done":
-        raise StepDoneError(previous.key)
+        raise StepDoneError(previous)
     # Our own earlier attempt is dead (idempotency lets one delivery of an event run at a time);
     # a foreign one is presumed alive until its lease runs out.
     if previous.owner != owner and now - previous.attempted_at < lease:
@@ -205,12 +236,86 @@ class DynamoDBCheckpoints:
             client = boto3.client("dynamodb")
         self._client = client
         self._table = table_name
+        # Per thread: the batch runs records on threads, each record its own unit of work.
+        self._local = threading.local()
 
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
+    # --- buffered completions -----------------------------------------------------------------
+    def _unit(self) -> _Unit | None:
+        return getattr(self._local, "unit", None)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        if self._unit() is not None:  # nested: the outer unit writes everything
+            yield
+            return
+        self._local.unit = _Unit()
+        try:
+            yield
+        except BaseException:
+            # The steps done before the failure must read as done on the retry; if even that write
+            # fails, their claims stay `attempted` and the retry checks NOMI before repeating them.
+            with suppress(Exception):
+                self.flush()
+            raise
+        else:
+            self.flush()
+        finally:
+            self._local.unit = None
+
+    def flush(self, *extra: dict[str, Any]) -> None:
+        """Write the buffered completions, with `extra` BatchWriteItem requests (the idempotency
+        record's), in one request: a lone one as PutItem/DeleteItem, more as BatchWriteItem.
+
+        BatchWriteItem rather than TransactWriteItems: the writes need no atomicity (each stands
+        alone), it costs half the write capacity, and moto copies the whole table per transaction."""
+        unit = self._unit()
+        requests = [{"PutRequest": {"Item": item}} for item in (unit.done.values() if unit else ())]
+        requests += extra
+        if unit is not None:
+            unit.done.clear()
+        if len(requests) == 1:
+            (request,) = requests
+            if "PutRequest" in request:
+                self._client.put_item(TableName=self._table, **request["PutRequest"])
+            else:
+                self._client.delete_item(TableName=self._table, **request["DeleteRequest"])
+            return
+        for start in range(0, len(requests), _BATCH_WRITE_MAX):
+            self._batch_write(requests[start : start + _BATCH_WRITE_MAX])
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """One BatchWriteItem, then its unprocessed items (throttling) again a few times."""
+        for attempt in range(_BATCH_WRITE_TRIES):
+            answer = self._client.batch_write_item(RequestItems={self._table: requests})
+            requests = (answer.get("UnprocessedItems") or {}).get(self._table) or []
+            if not requests:
+                return
+            time.sleep(0.05 * 2**attempt)
+        raise TransientEventError(f"DynamoDB left {len(requests)} checkpoint writes unprocessed")
+
+    # --- the protocol ---------------------------------------------------------------------------
     def get(self, key: str) -> Checkpoint | None:
+        buffered = self._buffered(key)
+        if buffered is not None:
+            return buffered
         answer = self._client.get_item(
             TableName=self._table, Key={"id": {"S": f"step#{key}"}}, ConsistentRead=True
         )
         item = answer.get("Item")
+        return None if item is None else _checkpoint_from_item(key, item)
+
+    def _buffered(self, key: str) -> Checkpoint | None:
+        """A completion of this unit of work not yet written (it reads back as done)."""
+        unit = self._unit()
+        item = unit.done.get(key) if unit else None
         return None if item is None else _checkpoint_from_item(key, item)
 
     def claim(
@@ -218,6 +323,9 @@ class DynamoDBCheckpoints:
     ) -> Checkpoint | None:
         from botocore.exceptions import ClientError
 
+        buffered = self._buffered(key)
+        if buffered is not None:
+            raise StepDoneError(buffered)
         try:
             answer = self._client.put_item(
                 TableName=self._table,
@@ -239,13 +347,20 @@ class DynamoDBCheckpoints:
                     ":stale": {"N": str(_micros(now - lease))},
                 },
                 ReturnValues="ALL_OLD",
+                # The refusal carries the item: why it was refused costs no second request.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            _check_claimable(self.get(key), owner=owner, now=now, lease=lease)
+            item = exc.response.get("Item")  # type: ignore[typeddict-item]
+            current = _checkpoint_from_item(key, item) if item else self.get(key)
+            _check_claimable(current, owner=owner, now=now, lease=lease)
             # The item changed between the failed write and our read (e.g. it was released): retry later.
             raise StepBusyError(f"step {key} changed while being claimed") from exc
+        unit = self._unit()
+        if unit is not None:
+            unit.claimed[key] = now
         old = answer.get("Attributes")
         return None if not old else _checkpoint_from_item(key, old)
 
@@ -254,31 +369,24 @@ class DynamoDBCheckpoints:
     ) -> None:
         now = datetime.now(UTC)
         person = person or person_of(key)
-        self._client.update_item(
-            TableName=self._table,
-            Key={"id": {"S": f"step#{key}"}},
-            # Some steps complete without a claim (nothing to lose by repeating them): they still get
-            # an attempted_at, so every reader sees the same item shape.
-            UpdateExpression="SET #s = :done, #o = :owner, done_at = :now, #r = :result, expiration = :exp, "
-            "attempted_at = if_not_exists(attempted_at, :now)"
-            + (", #p = :person" if person else "")
-            + " ADD attempts :one",
-            ExpressionAttributeNames={
-                "#s": "state",
-                "#o": "owner",
-                "#r": "result",
-                **({"#p": "person"} if person else {}),
-            },
-            ExpressionAttributeValues={
-                ":done": {"S": "done"},
-                ":owner": {"S": owner},
-                ":now": {"N": str(_micros(now))},
-                ":result": {"S": json.dumps(result, default=str)},
-                ":exp": {"N": str(_expiration(now, fact))},
-                ":one": {"N": "1"},
-                **({":person": {"S": person}} if person else {}),
-            },
-        )
+        unit = self._unit()
+        # The whole item (a batch write puts, it cannot update), attempted at the claim's time when
+        # this unit claimed it, else now (a done step's attempt time is read by nobody).
+        attempted = unit.claimed.get(key, now) if unit is not None else now
+        item = {
+            "id": {"S": f"step#{key}"},
+            "state": {"S": "done"},
+            "owner": {"S": owner},
+            "attempted_at": {"N": str(_micros(attempted))},
+            "done_at": {"N": str(_micros(now))},
+            "result": {"S": json.dumps(result, default=str)},
+            "expiration": {"N": str(_expiration(now, fact))},
+            **({"person": {"S": person}} if person else {}),
+        }
+        if unit is not None:
+            unit.done[key] = item  # written with the idempotency record's completion
+        else:
+            self._client.put_item(TableName=self._table, Item=item)
 
     def release(self, key: str, *, owner: str) -> None:
         from botocore.exceptions import ClientError
@@ -325,6 +433,10 @@ class DynamoDBCheckpoints:
         return True
 
     def forget(self, subjects: tuple[str, ...]) -> int:
+        # Completions still buffered may name the person: written first, so that they are deleted too.
+        unit = self._unit()
+        if unit is not None and unit.done:
+            self.flush()
         deleted = 0
         for subject in subjects:
             for key in self._keys_of(subject):

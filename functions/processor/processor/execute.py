@@ -6,6 +6,12 @@ existing contact the same answer gives us the contact id, and the change goes th
 endpoint (or contacts/unsubscribe). So a new contact costs 1 call, an existing one 2 — a lookup first
 would cost 2 in both cases.
 
+Checkpoints only where repeating a step has an effect: an SMS, a conversion, a consent POST. A
+contacts/create without consent is an upsert of the same values, so it is simply repeated by a retry;
+one that carries consent is covered by the claims of its consent steps, taken before the call. A claim
+is the step's only read: it answers "done" (the step is skipped), "an earlier attempt" (NOMI is
+checked before repeating it) or "fresh".
+
 Send safety: the send step is marked `attempted` before messages/create; a retry that finds our own
 attempt uses `send_message_safely(attempted_since=...)`, which looks the message up before sending.
 
@@ -23,7 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from gateway_events.canonical import ConsentEvidence
@@ -50,10 +56,6 @@ from processor.plan import (
 _TRANSACTIONAL_OK = {None, "subscribed", "transactional_only"}
 _TOKEN = re.compile(r"\[([A-Za-z0-9_]+)\]")
 _STANDARD_TOKENS = ("name", "first_name", "last_name", "st", "state", "link")
-# An "existing" contact created this recently may be our own create (or another event's with the same
-# consent fact), applied with its consent before the answer was lost. A retry of the same event after
-# longer (SQS's backoff spans a day) knows it from the claim its failed attempt kept.
-OWN_CREATE_WINDOW = timedelta(minutes=15)
 # Opt-ins that the person's own earlier opt-out at NOMI overrides: only a keyword (START) undoes a STOP.
 _BOX_SOURCES = frozenset({"webform", "checkout"})
 _OPT_OUT_SOURCES = frozenset({"stop", "spam_report", "unsubscribe_link"})
@@ -114,11 +116,15 @@ class Outcome:
 
     @property
     def status(self) -> str:
-        """processed (some effect), duplicate (every step done before), skipped (nothing to do)."""
-        if any(s.status in ("done", "cooling_off", "outcome_unknown") for s in self.steps):
+        """processed (some effect), duplicate (every checkpointed step done before: an upsert, which
+        has none, is merely repeated), skipped (nothing to do)."""
+        effects = [s for s in self.steps if s.kind != UpsertContact.__name__]
+        if any(s.status in ("done", "cooling_off", "outcome_unknown") for s in effects):
             return "processed"
         if any(s.status == "already_done" for s in self.steps):
             return "duplicate"
+        if any(s.status == "done" for s in self.steps):
+            return "processed"
         return "skipped"
 
     def as_dict(self) -> dict[str, Any]:
@@ -199,6 +205,8 @@ class _Run:
         self.contact = _Contact()
         self.outcome = Outcome(plan.event_id, plan.event_type)
         self.watermarks: dict[tuple[str, str], datetime | None] = {}
+        self.claims: dict[str, Checkpoint | None] = {}
+        """Steps claimed in this run → the earlier attempt each claim took over (None: fresh)."""
 
     # --- bookkeeping -------------------------------------------------------------------------
     def full_key(self, step: Step) -> str:
@@ -228,12 +236,26 @@ class _Run:
         self.outcome.skips.append(skip)
 
     def claim(self, step: Step) -> Checkpoint | bool | None:
-        """Claim the step; False when it turned out done (then it is recorded as such)."""
+        """Claim the step (once a run); False when it turned out done (then it is recorded as such).
+        Returns the earlier attempt the claim took over, None when fresh."""
+        key = self.full_key(step)
+        if key in self.claims:
+            return self.claims[key]
         try:
-            return self.store.claim(self.full_key(step), owner=self.owner, now=self.clock(), fact=step.fact)
-        except StepDoneError:
+            previous = self.store.claim(key, owner=self.owner, now=self.clock(), fact=step.fact)
+        except StepDoneError as done:
+            self.resume_from(step, done.checkpoint)
             self.record(step, "already_done")
             return False
+        self.claims[key] = previous
+        return previous
+
+    def release(self, step: Step) -> None:
+        """Drop this run's claim on the step (it certainly had no effect), if it holds one."""
+        key = self.full_key(step)
+        if key in self.claims:
+            del self.claims[key]
+            self.store.release(key, owner=self.owner)
 
     def complete(self, step: Step, result: dict[str, Any] | None = None, status: str = "done") -> None:
         self.store.complete(self.full_key(step), owner=self.owner, result=result or {}, fact=step.fact)
@@ -261,6 +283,8 @@ class _Run:
             self.store.complete(
                 self.full_key(step), owner=self.owner, result={"skipped": reason}, fact=step.fact
             )
+        else:
+            self.release(step)  # claimed before contacts/create, then not recorded
 
     # --- steps -------------------------------------------------------------------------------
     def step(self, step: Step) -> None:
@@ -270,11 +294,6 @@ class _Run:
             # messages/create creates the contact or updates its names itself: a contacts/create
             # first would cost a NOMI call (and a checkpoint) for nothing the send does not do.
             self.record(step, "done", "names set by messages/create")
-            return
-        done = self.store.get(self.full_key(step))
-        if done is not None and done.state == "done":
-            self.resume_from(step, done)
-            self.record(step, "already_done")
             return
         handler = {
             UpsertContact: self.upsert_contact,
@@ -286,12 +305,7 @@ class _Run:
         }[type(step)]
         handler(step)
 
-    def resume_from(self, step: Step, checkpoint: Checkpoint) -> None:
-        if isinstance(step, UpsertContact) and checkpoint.result.get("contact_id") is not None:
-            self.contact.contact_id = int(checkpoint.result["contact_id"])
-            unsubscribed = checkpoint.result.get("unsubscribed_at")
-            self.contact.unsubscribed_at = datetime.fromisoformat(unsubscribed) if unsubscribed else None
-            self.contact.other_email = bool(checkpoint.result.get("other_email"))
+    def resume_from(self, step: Step, checkpoint: Checkpoint) -> None:  # noqa: ARG002 - kept for the result
         if isinstance(step, ApplyConsent):
             self.contact.consent_done.add(step.channel)
 
@@ -310,29 +324,24 @@ class _Run:
         )
 
     def upsert_contact(self, step: UpsertContact) -> None:
-        earlier = self.claim(step)
-        if earlier is False:
-            return
+        # No checkpoint of its own: contacts/create is an upsert, repeating it changes nothing. The
+        # consent it carries is claimed first (consents_to_attach), and those claims stay if it fails.
         attach = self.consents_to_attach()
-        started = self.clock()
-        # An earlier attempt of this event that carried consent may have been applied by NOMI before
-        # its answer was lost, however long ago SQS's backoff made that (up to the retry window).
-        retried_with_consent = isinstance(earlier, Checkpoint) and bool(attach)
+        # A consent claim that took over an earlier attempt (a retry of ours, however late in SQS's
+        # retry window, or a crashed event's): NOMI may have applied that attempt's create.
+        earlier = any(isinstance(self.claims.get(self.full_key(c)), Checkpoint) for c in attach.values())
         try:
-            contact = self.create_contact(step, attach, started, retried_with_consent)
-        except BaseException:
-            # contacts/create is an upsert: redoing it is harmless, so nobody needs to wait for us —
-            # unless it carried consent: then the claim stays, so that the retry knows to look.
-            if not attach:
-                self.store.release(self.full_key(step), owner=self.owner)
-            raise
+            contact = self.create_contact(step, attach, earlier)
+        except AmbiguousSendError:
+            # Only a create carrying consent raises it (the client retries the others itself): NOMI
+            # may have created the contact with that consent. Ask again, knowing to check its log.
+            earlier = True
+            contact = self.create_contact(step, attach, earlier)
         if contact is None:
-            self.complete(step, self.contact_result())
+            self.record(step, "done")
             return
         self.learn_contact(contact)
-        if not self.contact.new and (
-            retried_with_consent or _created_since(contact, started - OWN_CREATE_WINDOW)
-        ):
+        if not self.contact.new and earlier:
             self.contact.attached.update(attach)
         if self.contact.new:
             # NOMI applied the consent fields because this call created the contact.
@@ -341,11 +350,9 @@ class _Run:
                 self.complete(consent_step, {"via": "contacts/create"})
                 self.accepted(consent_step.subject, channel, consent_step.evidence.timestamp)
                 self.contact.consent_done.add(channel)
-        self.complete(step, self.contact_result())
+        self.record(step, "done")
 
-    def create_contact(
-        self, step: UpsertContact, attach: dict[str, ApplyConsent], started: datetime, retried: bool
-    ) -> Any:
+    def create_contact(self, step: UpsertContact, attach: dict[str, ApplyConsent], retried: bool) -> Any:
         """contacts/create; for an anonymous upsert (update=false) of a phone NOMI knows, the existing
         contact is left as it is and only looked up (None when NOMI does not find it either)."""
         try:
@@ -361,6 +368,8 @@ class _Run:
                 update=step.update_existing,
                 sms_consent=_consent_input(attach.get("sms")),
                 email_consent=_consent_input(attach.get("email")),
+                # With consent, an unknown outcome must reach us: the retry then checks NOMI's log.
+                **({"retry_unknown_outcome": False} if attach else {}),
             )
         except NomiAPIError as exc:
             if step.update_existing or exc.status_code != _EXISTS_STATUS:
@@ -370,23 +379,23 @@ class _Run:
             self.contact.contact_id = found.contact_id
             self.contact.unsubscribed_at = found.unsubscribed_at
             self.contact.other_email = _normal_email(found.email) != _normal_email(step.email)
-            if retried or _created_since(found, started - OWN_CREATE_WINDOW):
-                # Perhaps our own create, applied with its consent before its answer was lost.
+            if retried:
+                # Perhaps our own earlier create, applied with its consent before its answer was lost.
                 self.contact.attached.update(attach)
         return None
 
     def consents_to_attach(self) -> dict[str, ApplyConsent]:
-        """The plan's consent steps worth sending with contacts/create (not done, not stale)."""
+        """The plan's consent steps worth sending with contacts/create (not stale), each claimed: a
+        done one is skipped, one being applied by another event makes this one retry later."""
         attach: dict[str, ApplyConsent] = {}
         for consent in self.plan.steps:
             if not isinstance(consent, ApplyConsent) or consent.channel in self.contact.consent_done:
                 continue
             if consent.channel == "email" and consent.evidence.consent_text:
                 continue  # contacts/create takes no email consent text; the consent endpoint keeps the words
-            checkpoint = self.store.get(self.full_key(consent))
-            if checkpoint is not None and checkpoint.state == "done":
+            if not self.is_current(consent.subject, consent.channel, consent.evidence.timestamp):
                 continue
-            if self.is_current(consent.subject, consent.channel, consent.evidence.timestamp):
+            if self.claim(consent) is not False:
                 attach[consent.channel] = consent
         return attach
 
@@ -428,6 +437,7 @@ class _Run:
             self.decided(step, reason)
             return
         if self.contact.contact_id is None:
+            self.release(step)
             self.skip_step(step, "no_contact_id", "contacts/create returned no contact id")
             return
         previous = self.claim(step)
@@ -468,7 +478,7 @@ class _Run:
                 return
             raise
         except BaseException:
-            self.store.release(self.full_key(step), owner=self.owner)
+            self.release(step)
             raise
         self.receipt(step)
         self.complete(step, {"via": "contacts/consent"})
@@ -546,7 +556,7 @@ class _Run:
         try:
             self.call("contacts/unsubscribe", self.client.unsubscribe, type=kind, **target)
         except NotFoundError as exc:
-            self.store.release(self.full_key(step), owner=self.owner)
+            self.release(step)
             if not step.erase:
                 # Events arrive out of order: the event creating this contact may still be in flight.
                 # Retry with SQS's growing delay; a person never created ends in the DLQ with this reason.
@@ -554,7 +564,7 @@ class _Run:
             # An erasure of someone NOMI does not know under this identifier: nothing to unsubscribe.
             result["not_found"] = True
         except BaseException:
-            self.store.release(self.full_key(step), owner=self.owner)
+            self.release(step)
             raise
         self.complete(step, result)
         for channel, subject in step.watermarks:
@@ -567,11 +577,13 @@ class _Run:
         self.record(step, "done", f"{deleted} items deleted")
 
     def send(self, step: SendTransactional) -> None:
-        if not self.may_receive_transactional(step):
-            self.skip_step(step, "no_transactional_consent", "the contact cannot receive transactional SMS")
-            return
+        # Claimed before the consent check: the claim is also the read that says "already sent".
         previous = self.claim(step)
         if previous is False:
+            return
+        if not self.may_receive_transactional(step):
+            self.release(step)
+            self.skip_step(step, "no_transactional_consent", "the contact cannot receive transactional SMS")
             return
         attempted_since = previous.attempted_at if isinstance(previous, Checkpoint) else None
         target = {"contact_id": self.contact.contact_id} if self.contact.contact_id else {"phone": step.phone}
@@ -592,7 +604,7 @@ class _Run:
         except NomiAPIError as exc:
             if 400 <= exc.status_code < 500:
                 # NOMI refused the request: certainly nothing was sent, so the claim can go.
-                self.store.release(self.full_key(step), owner=self.owner)
+                self.release(step)
             raise
         status = getattr(sent, "status", "sent")
         self.complete(step, {"status": status, "attempts": getattr(sent, "attempts", 1)})
@@ -645,10 +657,10 @@ class _Run:
                 return
             # At least once: SQS retries the event and it posts again (maybe a second count), never
             # in this process (the client does not retry an unknown outcome).
-            self.store.release(self.full_key(step), owner=self.owner)
+            self.release(step)
             raise
         except BaseException:
-            self.store.release(self.full_key(step), owner=self.owner)
+            self.release(step)
             raise
         self.complete(step)
 
@@ -657,12 +669,6 @@ class _Run:
         self.observer.skip("conversion_outcome_unknown")
         self.outcome.skips.append(Skip("conversion_outcome_unknown", "at most once: not posted again"))
         self.complete(step, {"outcome": "unknown"}, status="outcome_unknown")
-
-
-def _created_since(contact: Any, moment: datetime) -> bool:
-    """Whether NOMI created the contact at or after `moment` (unknown creation time: no)."""
-    created = getattr(contact, "created_at", None)
-    return created is not None and created >= moment
 
 
 def _consent_input(step: ApplyConsent | None) -> ConsentInput | None:

@@ -125,14 +125,11 @@ class RecordProcessor:
 
     def run_idempotent(self, identity: str, envelope: Envelope, payload: Any) -> dict[str, Any]:
         nonce = uuid.uuid4().hex
-        if self.deps.idempotent is None:
-            result = self.process_envelope(
-                identity={"key": identity}, envelope=envelope, payload=payload, nonce=nonce
-            )
-        else:
-            result = self.deps.idempotent(
-                identity={"key": identity}, envelope=envelope, payload=payload, nonce=nonce
-            )
+        process = self.deps.idempotent or self.process_envelope
+        # One unit of work per record: the steps' completions are written with the idempotency
+        # record's own (or when it ends), not one request each.
+        with self.deps.checkpoints.unit_of_work():
+            result = process(identity={"key": identity}, envelope=envelope, payload=payload, nonce=nonce)
         if result.get("nonce") != nonce:
             # Powertools answered from the idempotency record: this delivery was processed before.
             result = {**result, "duplicate_of_delivery": True}

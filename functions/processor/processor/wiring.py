@@ -75,10 +75,11 @@ def build_record_processor(
     table = os.getenv("IDEMPOTENCY_TABLE")
     dlq_url = os.getenv("DLQ_URL")
     s3 = boto3.client("s3")
+    checkpoints = DynamoDBCheckpoints(table) if table else None
     deps = RecordDeps(
         settings=settings,
         client=client,
-        checkpoints=DynamoDBCheckpoints(table) if table else InMemoryCheckpoints(),
+        checkpoints=checkpoints or InMemoryCheckpoints(),
         dead_letters=SqsDeadLetters(dlq_url) if dlq_url else _NoDeadLetterQueue(),
         adapt=adapt,
         s3=s3,
@@ -88,14 +89,15 @@ def build_record_processor(
         receipts=build_receipt_store(s3, logger),
     )
     worker = RecordProcessor(deps)
-    if table:
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+    if checkpoints is not None:
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
-        persistence = DynamoDBPersistenceLayer(table_name=table)
+        from processor.idempotency import CheckpointingPersistenceLayer
+
         worker.deps.idempotent = idempotent_function(
             worker.process_envelope,
             data_keyword_argument="identity",
-            persistence_store=persistence,
+            persistence_store=CheckpointingPersistenceLayer(checkpoints),
             config=idempotency_config,
             key_prefix="processor",
         )

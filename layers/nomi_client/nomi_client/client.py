@@ -190,8 +190,13 @@ class NomiClient:
         update: bool = True,
         sms_consent: ConsentInput | None = None,
         email_consent: ConsentInput | None = None,
+        retry_unknown_outcome: bool = True,
     ) -> Contact:
-        """POST /contacts/create. Upserts while `update` is true; consent applies to NEW contacts only."""
+        """POST /contacts/create. Upserts while `update` is true; consent applies to NEW contacts only.
+
+        `retry_unknown_outcome=False`: after a timeout or 5xx whose outcome is unknown, raise
+        AmbiguousSendError instead of retrying, so that the caller knows NOMI may have created the
+        contact (with its consent) and that a later "existing contact" answer may be its own."""
         form = _Form().add("phone", self._phone(phone)).add("first_name", first_name)
         form.add("last_name", last_name).add("email", email).add("tags", tags)
         form.add("remove_tags", remove_tags).add_map("custom_variables", custom_variables)
@@ -199,7 +204,7 @@ class NomiClient:
         form.add_consent("sms_consent", sms_consent, with_text=True)
         # The reference lists no consent_text for email consent.
         form.add_consent("email_consent", email_consent, with_text=False)
-        return self._post(Contact, "/contacts/create", form)
+        return self._post(Contact, "/contacts/create", form, idempotent=retry_unknown_outcome)
 
     @_validate
     def lookup_contacts(
@@ -497,8 +502,9 @@ class NomiClient:
     def _phone(self, phone: str | None) -> str | None:
         return None if phone is None else normalize_phone(phone, default_region=self.default_region)
 
-    def _post(self, model: type[_P], path: str, form: _Form) -> _P:
-        return model.model_validate(self._transport.request("POST", path, form=form.fields))
+    def _post(self, model: type[_P], path: str, form: _Form, *, idempotent: bool = True) -> _P:
+        answer = self._transport.request("POST", path, form=form.fields, idempotent=idempotent)
+        return model.model_validate(answer)
 
 
 class _Form:

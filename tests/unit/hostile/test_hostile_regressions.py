@@ -38,14 +38,18 @@ class Nomi:
         created_at: datetime,
         history: list[ConsentHistoryEvent],
         consent_error: Exception | None = None,
+        create_errors: list[Exception] | None = None,
     ) -> None:
         self.created_at = created_at
         self.history = history
         self.consent_error = consent_error
+        self.create_errors = list(create_errors or [])
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def create_contact(self, **kwargs: Any) -> Contact:
         self.calls.append(("create_contact", kwargs))
+        if self.create_errors:
+            raise self.create_errors.pop(0)
         # "Contact updated": no consent fields, so the executor sees an existing contact.
         return Contact(contact_id=7, phone=PHONE, created_at=self.created_at)
 
@@ -106,14 +110,25 @@ def _run(nomi: Nomi, store: InMemoryCheckpoints | None = None):
 
 
 def test_hostile_regression_consent_applied_by_a_lost_create_is_not_recorded_again():
-    nomi = Nomi(created_at=NOW - timedelta(seconds=2), history=[_recorded()])
+    # The create applied the consent and its answer was lost: the client raises (it does not retry a
+    # create that carries consent), the executor asks again and finds the fact in NOMI's log.
+    lost = AmbiguousSendError("read timeout", attempted_at=NOW)
+    nomi = Nomi(created_at=NOW - timedelta(seconds=2), history=[_recorded()], create_errors=[lost])
     outcome = _run(nomi)
-    assert nomi.names() == ["create_contact", "get_consent_history"]
+    assert nomi.names() == ["create_contact", "create_contact", "get_consent_history"]
     assert [s.status for s in outcome.steps] == ["done", "done"]
 
 
-def test_hostile_regression_consent_for_a_long_existing_contact_costs_no_extra_call():
+def test_hostile_regression_create_with_consent_asks_the_client_not_to_retry_blindly():
     nomi = Nomi(created_at=NOW - timedelta(days=30), history=[])
+    _run(nomi)
+    assert nomi.calls[0][1]["retry_unknown_outcome"] is False
+
+
+@pytest.mark.parametrize("age", [timedelta(seconds=2), timedelta(days=30)])
+def test_hostile_regression_consent_for_an_existing_contact_costs_no_extra_call(age):
+    # However recently NOMI created it: without an earlier attempt of this consent, it is not ours.
+    nomi = Nomi(created_at=NOW - age, history=[])
     _run(nomi)
     assert nomi.names() == ["create_contact", "record_consent"]
 
@@ -134,8 +149,8 @@ def test_hostile_regression_ambiguous_consent_post_not_in_history_is_retried_aft
         _run(first, store)
     retry = Nomi(created_at=NOW - timedelta(days=30), history=[_recorded()])
     _run(retry, store)
-    # The upsert was done (checkpointed) on the first run; the claimed consent is looked up, not resent.
-    assert retry.names() == ["get_consent_history"]
+    # The upsert (no checkpoint) is repeated; the claimed consent is looked up, not resent.
+    assert retry.names() == ["create_contact", "get_consent_history"]
 
 
 def test_hostile_regression_send_lookup_matches_this_parcel_not_the_template():

@@ -76,14 +76,16 @@ def test_shipped_contact_without_transactional_consent_gets_no_sms():
     assert result["events"][0]["skips"][0]["reason"] == "no_transactional_consent"
 
 
-def test_duplicate_delivery_same_event_id_has_one_effect_and_no_calls():
+def test_duplicate_delivery_without_idempotency_record_repeats_only_the_upsert():
+    # The idempotency record stops a second delivery before any call (test_handler_moto); the
+    # checkpoints alone still stop every effect: only the upsert, which has none, is repeated.
     nomi, store = FakeNomi(), InMemoryCheckpoints()
     worker = make_worker(nomi, checkpoints=store)
     _handle(worker, shipped(), message_id="m-1")
     calls_after_first = len(nomi.calls)
     result = _handle(worker, shipped(), message_id="m-2")
     assert len(nomi.messages) == 1
-    assert len(nomi.calls) == calls_after_first
+    assert nomi.calls[calls_after_first:] == ["create_contact"]
     assert result["events"][0]["status"] == "duplicate"
 
 
@@ -103,14 +105,17 @@ def test_second_shipment_of_same_order_sends_its_own_sms():
     assert len(nomi.messages) == 2
 
 
-def test_retry_after_partial_failure_repeats_no_completed_step():
+def test_retry_after_partial_failure_repeats_only_the_checkpointless_upsert():
     nomi, store = FakeNomi(), InMemoryCheckpoints()
     worker = make_worker(nomi, checkpoints=store)
     nomi.fail["send_message"] = [ServerError("boom", status_code=503)]
     with pytest.raises(TransientEventError):
         _handle(worker, shipped())
+    variables = dict(nomi.contacts["+15555550100"]["custom_variables"])
     _handle(worker, shipped(), receive_count=2)
-    assert nomi.count("create_contact") == 1
+    # The upsert has no checkpoint (the same values again change nothing); the SMS is sent once.
+    assert nomi.count("create_contact") == 2
+    assert nomi.contacts["+15555550100"]["custom_variables"] == variables
     assert len(nomi.messages) == 1
 
 
