@@ -6,6 +6,7 @@ Nothing here is deployed code: the harness swaps objects the functions already t
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -61,16 +62,23 @@ class FlakySqs:
 
 
 class ShortVisibility:
-    """The processor's SQS client with its retry backoff (30 s × 2^n) cut to `seconds`."""
+    """The processor's SQS client with its retry backoff cut to `seconds`, or, while `scale` is set,
+    divided by `scale` (at least a second): the schedule's shape kept, so that receives thin out
+    with time as they do in AWS instead of racing through MaxReceiveCount at processing speed."""
 
     def __init__(self, inner: Any, *, seconds: int) -> None:
         self._inner = inner
         self.seconds = seconds
+        self.scale: float | None = None
         self.delays_asked: list[int] = []
 
     def change_message_visibility(self, **kwargs: Any) -> Any:
-        self.delays_asked.append(int(kwargs.get("VisibilityTimeout", 0)))
-        kwargs["VisibilityTimeout"] = min(int(kwargs.get("VisibilityTimeout", 0)), self.seconds)
+        asked = int(kwargs.get("VisibilityTimeout", 0))
+        self.delays_asked.append(asked)
+        if self.scale:
+            kwargs["VisibilityTimeout"] = max(1, math.ceil(asked / self.scale))
+        else:
+            kwargs["VisibilityTimeout"] = min(asked, self.seconds)
         return self._inner.change_message_visibility(**kwargs)
 
     def __getattr__(self, name: str) -> Any:

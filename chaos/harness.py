@@ -71,6 +71,8 @@ class ChaosSettings(BaseModel):
     record_concurrency: int = 25
     outage_events: int = Field(default=200, ge=0)
     """Events sent while NOMI is down (0: no outage phase)."""
+    outage_time_scale: float = Field(default=1000.0, gt=0)
+    """During the outage SQS's backoff runs this many times faster (2 h → 7.2 s), keeping its shape."""
     outage_receives: int = Field(default=OLD_MAX_RECEIVE_COUNT + 2, ge=1)
     """NOMI stays down until every event of the outage was delivered this many times: longer than the
     old retry window, in compressed time (each backoff step lasts `retry_visibility_seconds`)."""
@@ -463,6 +465,7 @@ class ChaosHarness:
         self.set_max_receive_count(int(self.stack.template.raw["Parameters"]["MaxReceiveCount"]["Default"]))
         poller = self.stack.pollers[0]
         seen_before = set(poller.receive_counts)
+        self.short_visibility.scale = s.outage_time_scale
         self.nomi.set_faults(FaultConfig(rate=1.0, kinds=("503", "drop"), when="before", seed=s.seed))
         answers = self.deliver_all(events)
         accepted = {key for key, d in answers.items() if d.status is not None and d.status < 300}
@@ -484,6 +487,7 @@ class ChaosHarness:
         report.outage_fewest_receives = fewest_receives()
         self.nomi.set_faults(FaultConfig())
         self.wait_settled()
+        self.short_visibility.scale = None
         self.set_max_receive_count(s.max_receive_count)
         report.outage_accepted = len(accepted)
         report.outage_simulated_hours = retry_window(report.outage_fewest_receives) / 3600
