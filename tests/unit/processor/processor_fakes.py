@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -375,3 +378,25 @@ def make_worker(
             clock=lambda: NOW,
         )
     )
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[Counter[str]]:
+    """The DynamoDB operations any client of this process sends (botocore's own event hook)."""
+    from botocore.client import BaseClient
+
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
+
+    def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            with lock:
+                counts[operation] += 1
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]

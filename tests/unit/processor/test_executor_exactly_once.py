@@ -76,6 +76,15 @@ def test_shipped_contact_without_transactional_consent_gets_no_sms():
     assert result["events"][0]["skips"][0]["reason"] == "no_transactional_consent"
 
 
+def test_shipped_sms_skipped_for_consent_leaves_no_claim_behind():
+    # The send is claimed before the consent check (the claim is its only read): a skip drops it, so
+    # that another description of the parcel, once the person may receive SMS, is not kept waiting.
+    nomi, store = FakeNomi(), InMemoryCheckpoints()
+    _existing(nomi, status="unsubscribed")
+    _handle(make_worker(nomi, checkpoints=store), shipped())
+    assert "shipment:F-1:sms" not in store.steps
+
+
 def test_duplicate_delivery_without_idempotency_record_repeats_only_the_upsert():
     # The idempotency record stops a second delivery before any call (test_handler_moto); the
     # checkpoints alone still stop every effect: only the upsert, which has none, is repeated.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 import boto3
@@ -13,6 +14,7 @@ from processor_fakes import (
     FakeNomi,
     canonical_body,
     create_idempotency_table,
+    dynamodb_calls,
     envelope_body,
     shipped,
     sqs_record,
@@ -145,3 +147,13 @@ def test_handler_gives_admin_api_calls_the_invocations_time_left(handler_env):
         assert budget.remaining_seconds() == 60.0
     finally:
         budget.set_time_budget(lambda: float("inf"))
+
+
+def test_handler_order_shipped_costs_three_dynamodb_round_trips(handler_env):
+    app, nomi, _, _ = handler_env
+    event = {"Records": [sqs_record(canonical_body(shipped()), message_id="m-1")]}
+    with dynamodb_calls() as calls:
+        assert app.lambda_handler(event, _Context()) == {"batchItemFailures": []}
+    assert len(nomi.messages) == 1
+    # Powertools' INPROGRESS put, the SMS step's claim, and everything done in one batch write.
+    assert calls == Counter({"PutItem": 2, "BatchWriteItem": 1})
