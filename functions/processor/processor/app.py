@@ -3,6 +3,12 @@
 Logger, Metrics, the tracer (when tracing is on) and the batch processor are built at import; the NOMI client, AWS clients and
 the idempotency layer once per container, on first use (`runtime()`), so that tests can set the
 environment (and moto) first.
+
+What records need but building those objects does not is imported on first use too: the idempotency
+utility (it imports boto3) and the record pipeline (pydantic models, planner, phone numbers). The
+import is cheap and the first invocation pays the rest, which moves cost rather than saving it
+(docs/snapstart.md has both figures). `prime()` imports it all ahead of time: the SnapStart hooks
+(`processor.snapstart`) call it before the snapshot, so that restored environments start with it.
 """
 
 from __future__ import annotations
@@ -10,20 +16,24 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from processor import observability, snapstart
 from processor.batch import ConcurrentBatchProcessor
 from processor.deadline import Deadline
-from processor.observability import NAMESPACE, BatchStats, emit
-from processor.record import RecordProcessor
+from processor.observability import NAMESPACE, emit
 from processor.shopify_admin.budget import set_time_budget
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from processor.record import RecordProcessor
 
 logger = Logger()
 
@@ -46,9 +56,26 @@ def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
 
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
 # Source facts are retried for days (Stripe: 3 days), so idempotency records must outlive that.
-idempotency_config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
+IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
 # The current invocation's time budget: NOMI retries and new records stop where it ends.
 deadline = Deadline()
+
+
+@functools.cache
+def idempotency() -> IdempotencyConfig:
+    """The container's one idempotency config (built on first use: the utility imports boto3)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="key", expires_after_seconds=IDEMPOTENCY_EXPIRES_AFTER_SECONDS
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """`idempotency_config`, the module attribute it always was, is `idempotency()`."""
+    if name == "idempotency_config":
+        return idempotency()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _contact_key(record: dict[str, Any]) -> str | None:
@@ -69,7 +96,36 @@ def runtime() -> RecordProcessor:
     """The per-container record processor (NOMI client, DynamoDB, S3, SQS, idempotency)."""
     from processor.wiring import build_record_processor
 
-    return build_record_processor(logger=logger, idempotency_config=idempotency_config, deadline=deadline)
+    return build_record_processor(logger=logger, idempotency_config=idempotency(), deadline=deadline)
+
+
+def prime() -> None:
+    """Import everything the first record would, without building a client or reading a secret.
+
+    For a snapshot (SnapStart): work done here is in it, so restored environments skip it.
+    """
+    import boto3  # noqa: F401 - imported for its import time only
+    import httpcore  # noqa: F401 - httpx's transport, imported when a client is built
+    from aws_lambda_powertools.utilities import parameters  # noqa: F401 - the secrets
+
+    import nomi_client.client  # noqa: F401 - httpx and the NOMI models
+    from processor import execute, receipts, record, sources, wiring  # noqa: F401
+
+    idempotency()
+    observability.BatchStats  # noqa: B018 - builds the class (imports processor.execute)
+
+
+def forget_runtime() -> None:
+    """Drop the per-container record processor (its NOMI client closed); the next record rebuilds it."""
+    if runtime.cache_info().currsize:
+        try:
+            runtime().deps.client.close()
+        except Exception:  # a pool that died with the snapshot: dropping it is all that is left to do
+            logger.debug("closing the NOMI client before rebuilding it failed", exc_info=True)
+    runtime.cache_clear()
+
+
+snapstart.register(prime=prime, forget=(forget_runtime,))
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -80,11 +136,11 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @traced
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency_config.register_lambda_context(context)  # lets a timed-out INPROGRESS record expire
+    idempotency().register_lambda_context(context)  # lets a timed-out INPROGRESS record expire
     deadline.start(context)
     set_time_budget(lambda: context.get_remaining_time_in_millis() / 1000)
     worker = runtime()
-    worker.stats = BatchStats()
+    worker.stats = observability.BatchStats()
     metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     try:
         return process_partial_response(
