@@ -26,9 +26,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from processor import observability, snapstart
 from processor.batch import ConcurrentBatchProcessor
-from processor.deadline import Deadline
+from processor.deadline import INVOCATION
 from processor.observability import NAMESPACE, emit
-from processor.shopify_admin.budget import set_time_budget
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -57,8 +56,8 @@ def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
 metrics = Metrics(namespace=os.getenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
 # Source facts are retried for days (Stripe: 3 days), so idempotency records must outlive that.
 IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 7 * 24 * 3600
-# The current invocation's time budget: NOMI retries and new records stop where it ends.
-deadline = Deadline()
+# The current invocation's time budget: NOMI and Admin API retries and new records stop where it ends.
+deadline = INVOCATION
 
 
 @functools.cache
@@ -138,7 +137,6 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency().register_lambda_context(context)  # lets a timed-out INPROGRESS record expire
     deadline.start(context)
-    set_time_budget(lambda: context.get_remaining_time_in_millis() / 1000)
     worker = runtime()
     worker.stats = observability.BatchStats()
     metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))

@@ -6,13 +6,14 @@ DLQ. So no NOMI (or other API) retry may sleep past the invocation's remaining t
 in which the batch still answers: visibility changes for the failed records, the partial-batch
 response, metrics.
 
-One invocation runs at a time in a container, so one `Deadline` is set by the handler and read by
-every record's thread. Clients take its `seconds_left` (a plain callable: `nomi_client` knows nothing
-of Lambda).
+One invocation runs at a time in a container, so one `Deadline`, `INVOCATION`, is set by the handler
+and read by every record's thread and every client: the NOMI client takes its `seconds_left` (a plain
+callable: `nomi_client` knows nothing of Lambda), the Shopify Admin API client `remaining_seconds`.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -59,3 +60,13 @@ class Deadline:
     def expired(self) -> bool:
         left = self.seconds_left()
         return left is not None and left <= 0
+
+
+INVOCATION = Deadline()
+"""The current invocation's deadline (the handler starts and finishes it)."""
+
+
+def remaining_seconds() -> float:
+    """What the current invocation may still spend; unlimited outside one (CLI, tests)."""
+    left = INVOCATION.seconds_left()
+    return math.inf if left is None else left

@@ -138,15 +138,21 @@ def test_handler_logs_mask_phones(handler_env, caplog):
 
 
 def test_handler_gives_admin_api_calls_the_invocations_time_left(handler_env):
-    from processor.shopify_admin import budget
+    # One deadline for every client: what the Admin API client reads is the NOMI client's budget.
+    from processor import deadline
 
-    app, _, _, _ = handler_env
-    budget.set_time_budget(lambda: float("inf"))
-    try:
-        app.lambda_handler({"Records": [sqs_record(canonical_body(shipped()), message_id="m-1")]}, _Context())
-        assert budget.remaining_seconds() == 60.0
-    finally:
-        budget.set_time_budget(lambda: float("inf"))
+    app, nomi, _, _ = handler_env
+    seen: list[float] = []
+    create = nomi.create_contact
+
+    def create_noting_the_budget(**kwargs):
+        seen.append(deadline.remaining_seconds())
+        return create(**kwargs)
+
+    nomi.create_contact = create_noting_the_budget
+    app.lambda_handler({"Records": [sqs_record(canonical_body(shipped()), message_id="m-1")]}, _Context())
+    assert 50.0 < seen[0] <= 60.0 - deadline.RESPONSE_MARGIN_SECONDS
+    assert deadline.remaining_seconds() == float("inf")  # outside an invocation: unlimited
 
 
 def test_handler_order_shipped_costs_three_dynamodb_round_trips(handler_env):

@@ -2,7 +2,7 @@
 
 - `client.AdminClient`: the transport (cost-based rate limit, time budget, timeouts, retries);
 - `shapes`: GraphQL objects → the webhook shapes the adapter reads, and the queries that ask for them;
-- `orders`: completing id-only order webhooks; `budget`: the invocation's time left.
+- `orders`: completing id-only order webhooks (within `processor.deadline`'s time left).
 
-Nothing is imported here, so that the processor's cold start (which imports `budget`) loads no httpx.
+Nothing is imported here, so that importing the package loads no httpx.
 """

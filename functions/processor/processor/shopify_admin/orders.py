@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway_events import Envelope
+from processor.deadline import remaining_seconds
 from processor.errors import InvalidEventError
-from processor.shopify_admin.budget import remaining_seconds
 from processor.shopify_admin.client import DEFAULT_API_VERSION, AdminClient
 from processor.shopify_admin.errors import ShopifyNotConfiguredError, ShopifyNotFoundError
 from processor.shopify_admin.shapes import ORDER_QUERY, order_gid, order_webhook
