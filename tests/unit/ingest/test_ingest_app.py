@@ -469,3 +469,38 @@ def test_shopify_signature_helper_used_by_tests_is_the_function_under_test() -> 
 def test_shopify_request_id_becomes_the_logs_correlation_id(aws: AwsFakes) -> None:
     invoke(shopify_event(ORDER, webhook_id="wh-corr"))
     assert app.logger.get_correlation_id() == "test-request"
+
+
+def test_request_body_plain_text_decoded_once_and_text_kept() -> None:
+    from ingest.http import request_from_event
+
+    request = request_from_event(shopify_event(ORDER))
+    assert request.body() is request.body()
+    assert request.body_text is not None
+    assert request.body_text.encode() == request.body()
+
+
+def test_request_body_base64_has_no_event_text() -> None:
+    from ingest.http import request_from_event
+
+    request = request_from_event(shopify_event(ORDER, base64_body=True))
+    assert (request.body_text, json.loads(request.body())) == (None, ORDER)
+
+
+def test_request_header_names_not_str_or_values_not_str_made_str() -> None:
+    from ingest.http import request_from_event
+
+    event = http_event("/webhooks/shopify", b"{}", {"X-Count": 3})  # type: ignore[dict-item]
+    event["headers"][7] = "seven"
+    assert request_from_event(event).headers == {"x-count": "3", "7": "seven"}
+
+
+def test_shopify_queued_logs_one_line_and_one_metric_document(
+    aws: AwsFakes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke(shopify_event(ORDER, webhook_id="wh-log"))
+    written = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [line] = [w for w in written if "_aws" not in w]
+    [document] = [w for w in written if "_aws" in w]
+    assert (line["message"], line["event_id"], line["claim_checked"]) == ("event queued", "wh-log", False)
+    assert (document["route"], document["Queued"]) == ("shopify", [1.0])
