@@ -14,10 +14,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from gateway_events.topics import SHOPIFY_TOPICS, STRIPE_EVENT_TYPES
 from gateway_events.wire import EnvelopeWriteError, OutgoingEnvelope
 from ingest.config import (
@@ -30,14 +26,18 @@ from ingest.config import (
 )
 from ingest.enqueue import EnqueueError, enqueue
 from ingest.http import BadRequestError, Request, json_response, request_from_event
+from ingest.observe import EmfMetrics, JsonLogger
 from ingest.verify import SignatureVerificationError, verify_shopify, verify_stripe
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from ingest.ratelimit import LimitExceeded
     from ingest.signup import SignupForm
 
-logger = Logger()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "NomiGateway"))
+# Powertools' log line and EMF formats, written without Powertools (ingest.observe says why).
+logger = JsonLogger()
+metrics = EmfMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "NomiGateway"))
 
 # Injectable for tests that replay recorded (time-bound) Stripe signatures.
 wall_clock: Callable[[], float] = time.time
@@ -59,13 +59,14 @@ class MalformedRequestError(ValueError):
     """A signed request whose content is not what the source promises (400)."""
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Answer:  # noqa: ARG001 (Powertools reads it)
-    # What correlation_paths.API_GATEWAY_HTTP selects, read directly: a JMESPath query per request
-    # costs as much as verifying a 2 KB webhook.
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-    return route(request_from_event(event))
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Answer:
+    # The correlation id is what Powertools' correlation_paths.API_GATEWAY_HTTP selects.
+    logger.start(context, correlation_id=(event.get("requestContext") or {}).get("requestId"))
+    try:
+        return route(request_from_event(event))
+    finally:
+        metrics.flush()  # also when the handler raises, as Powertools' log_metrics does
+        logger.flush()
 
 
 def route(request: Request) -> Answer:
@@ -114,7 +115,7 @@ def handle_shopify(request: Request) -> Answer:
     envelope = build_envelope(
         source="shopify", event_id=webhook_id, topic=topic, request=request, headers=headers, payload=payload
     )
-    return queue(envelope, body)
+    return queue(envelope, body, request.body_text)
 
 
 def handle_stripe(request: Request) -> Answer:
@@ -137,7 +138,7 @@ def handle_stripe(request: Request) -> Answer:
     envelope = build_envelope(
         source="stripe", event_id=event_id, topic=event_type, request=request, headers={}, payload=event
     )
-    return queue(envelope, body)
+    return queue(envelope, body, request.body_text)
 
 
 def handle_signup(request: Request) -> Answer:
@@ -351,12 +352,14 @@ def envelope_payload_bytes(envelope: OutgoingEnvelope) -> bytes:
     return json.dumps(envelope.payload, separators=(",", ":")).encode("utf-8")
 
 
-def queue(envelope: OutgoingEnvelope, payload_bytes: bytes) -> Answer:
-    """Enqueue and answer 200; EnqueueError propagates (→ 503)."""
+def queue(envelope: OutgoingEnvelope, payload_bytes: bytes, payload_text: str | None = None) -> Answer:
+    """Enqueue and answer 200; EnqueueError propagates (→ 503). `payload_text`: `payload_bytes` as
+    the event carried them, when it did as text (saves decoding them again)."""
     config = get_config()
     result = enqueue(
         envelope,
         payload_bytes=payload_bytes,
+        payload_text=payload_text,
         queue_url=config.queue_url,
         bucket=config.payload_bucket,
         max_message_bytes=config.sqs_max_message_bytes,
@@ -393,5 +396,4 @@ def route_name(request: Request) -> str:
 
 
 def count(metric: str, source: str) -> None:
-    metrics.add_dimension(name="route", value=source)
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    metrics.count(metric, source)

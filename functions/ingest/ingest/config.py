@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from functools import cache, partial
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools.utilities import parameters
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 SECRETS_MAX_AGE_SECONDS = 300
 SQS_MAX_MESSAGE_BYTES = 1_048_576  # 1 MiB, message attributes included (SQS limit since 2025-08)
@@ -216,20 +218,48 @@ def parse_secret_list(secret_string: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in secret_string.split(",") if part.strip())
 
 
+@cache
+def get_secrets_client() -> SecretsManagerClient:
+    import boto3
+
+    from ingest.enqueue import CLIENT_CONFIG  # the front door's timeouts: fail fast, let the sender retry
+
+    return boto3.client("secretsmanager", config=CLIENT_CONFIG)
+
+
+# secret name -> (monotonic expiry, SecretString stripped, its webhook secrets or None if not parsed yet).
+# What Powertools' parameters.get_secret(max_age=300) did, without its import or per-call overhead.
+_secrets: dict[str, tuple[float, str, tuple[str, ...] | None]] = {}
+
+
+def _cached_secret(secret_name: str) -> tuple[float, str, tuple[str, ...] | None]:
+    entry = _secrets.get(secret_name)
+    if entry is not None and time.monotonic() < entry[0]:
+        return entry
+    try:
+        answer: dict[str, Any] = get_secrets_client().get_secret_value(SecretId=secret_name)  # type: ignore[assignment]
+    except Exception as exc:  # botocore errors, a missing secret: all mean "try again later"
+        raise SecretsUnavailableError(f"cannot read secret {secret_name!r}: {type(exc).__name__}") from exc
+    value = answer.get("SecretString")
+    if value is None:
+        binary = answer.get("SecretBinary") or b""
+        value = binary.decode("utf-8") if isinstance(binary, bytes) else str(binary)
+    entry = (time.monotonic() + SECRETS_MAX_AGE_SECONDS, str(value).strip(), None)
+    _secrets[secret_name] = entry
+    return entry
+
+
 def get_secret_text(secret_name: str) -> str:
     """A secret's SecretString, cached for five minutes so a rotation lands quickly."""
-    try:
-        value = parameters.get_secret(secret_name, max_age=SECRETS_MAX_AGE_SECONDS)
-    except Exception as exc:  # GetParameterError, botocore errors: all mean "try again later"
-        raise SecretsUnavailableError(f"cannot read secret {secret_name!r}: {type(exc).__name__}") from exc
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    return str(value or "").strip()
+    return _cached_secret(secret_name)[1]
 
 
 def get_webhook_secrets(secret_name: str) -> tuple[str, ...]:
-    """The webhook secrets held in `secret_name` (comma-separated, newest first)."""
-    secrets = parse_secret_list(get_secret_text(secret_name))
+    """The webhook secrets held in `secret_name` (comma-separated, newest first), parsed once per read."""
+    expires, text, secrets = _cached_secret(secret_name)
+    if secrets is None:
+        secrets = parse_secret_list(text)
+        _secrets[secret_name] = (expires, text, secrets)
     if not secrets:
         raise SecretsUnavailableError(f"secret {secret_name!r} holds no webhook secret")
     return secrets
@@ -242,9 +272,10 @@ def clear_caches() -> None:
     from ingest import enqueue  # imported here: enqueue imports this module
 
     get_config.cache_clear()
+    get_secrets_client.cache_clear()
+    _secrets.clear()
     enqueue.get_sqs_client.cache_clear()
     enqueue.get_s3_client.cache_clear()
-    parameters.clear_caches()
     ratelimit = sys.modules.get("ingest.ratelimit")  # only if a signup loaded it
     if ratelimit is not None:
         ratelimit.get_dynamodb_client.cache_clear()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
+
+from gateway_events.compact_json import compact_writer
+
+_dumps = compact_writer()  # json.dumps(..., separators=(",", ":")), built once
 
 
 class BadRequestError(ValueError):
@@ -41,6 +45,17 @@ class Request:
 
     def body(self) -> bytes:
         """The exact bytes the sender signed: base64-decoded when API Gateway encoded them."""
+        return self._body
+
+    @property
+    def body_text(self) -> str | None:
+        """The body as the event carried it, when that is the text of `body()` (not base64)."""
+        return None if self.is_base64 else (self.raw_body or "")
+
+    @cached_property
+    def _body(self) -> bytes:
+        # Once per request: a 50 KB body is not copied again by each reader (cached_property writes
+        # the instance's __dict__, which a frozen dataclass allows).
         if self.raw_body is None:
             return b""
         if not self.is_base64:
@@ -55,7 +70,7 @@ def request_from_event(event: dict[str, Any]) -> Request:
     """Read an HTTP API v2 event (as API Gateway, `sam local` and the local stack send it)."""
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    headers = _lower_case_names(event.get("headers") or {})
     return Request(
         method=str(http.get("method") or event.get("httpMethod") or "GET").upper(),
         path=_route_path(event, context, http),
@@ -65,6 +80,18 @@ def request_from_event(event: dict[str, Any]) -> Request:
         source_ip=http.get("sourceIp"),
         user_agent=headers.get("user-agent") or http.get("userAgent"),
     )
+
+
+def _lower_case_names(headers: dict[Any, Any]) -> dict[str, str]:
+    """Header names lower-cased (API Gateway already sends them so; `sam local` may not), values str."""
+    try:
+        lowered = {name.lower(): value for name, value in headers.items()}
+    except (AttributeError, TypeError):  # a name that is not a str
+        lowered = {str(name).lower(): value for name, value in headers.items()}
+    for value in lowered.values():
+        if type(value) is not str:
+            return {name: str(value) for name, value in lowered.items()}
+    return lowered
 
 
 def _route_path(event: dict[str, Any], context: dict[str, Any], http: dict[str, Any]) -> str:
@@ -81,6 +108,6 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return {
         "statusCode": status,
         "headers": {"content-type": "application/json", **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": _dumps(body),
         "isBase64Encoded": False,
     }

@@ -9,11 +9,12 @@ renders the same JSON. The tests read what it writes back with `Envelope`.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
+
+from gateway_events.compact_json import compact_string, compact_writer
 
 Source = Literal["shopify", "stripe", "signup", "eventbridge", "canonical"]
 SOURCES: frozenset[str] = frozenset(("shopify", "stripe", "signup", "eventbridge", "canonical"))
@@ -23,7 +24,8 @@ TOPIC_MAX_LENGTH = 256
 SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
 _SHA256_HEX = re.compile(SHA256_HEX_PATTERN.strip("^$"))
 # As pydantic renders JSON: UTF-8 text (no \u escapes, which would also inflate the SQS size), compact.
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps = compact_writer(ensure_ascii=False)
+_string = compact_string(ensure_ascii=False)
 
 
 class EnvelopeWriteError(ValueError):
@@ -61,7 +63,30 @@ class OutgoingEnvelope:
         The front door has just parsed the body to check it: re-serialising a 50 KB order would cost
         more than verifying and parsing it did.
         """
-        return f'{_dumps(self._document(None))[:-1]},"payload":{raw_payload}}}'
+        return f'{self._head()},"payload":{raw_payload}}}'
+
+    def _head(self) -> str:
+        """`_dumps(self._document(None))` without its closing brace, written field by field (a third
+        of the cost of building the dict and rendering it, on every queued webhook)."""
+        parts = [
+            '{"version":',
+            str(ENVELOPE_VERSION),
+            ',"source":',
+            _string(self.source),
+            ',"event_id":',
+            _string(self.event_id),
+            ',"topic":',
+            _string(self.topic),
+            ',"received_at":',
+            _string(_iso(self.received_at)),
+            ',"headers":',
+            _dumps(self.headers),
+        ]
+        if self.payload_ref is not None:
+            parts += (',"payload_ref":', _dumps(self.payload_ref))
+        if self.body_sha256 is not None:
+            parts += (',"body_sha256":', _string(self.body_sha256))
+        return "".join(parts)
 
     def _document(self, payload: Any) -> dict[str, Any]:
         """The fields in `Envelope`'s order, None left out (as `model_dump_json(exclude_none=True)`)."""
@@ -85,7 +110,8 @@ class OutgoingEnvelope:
 def _iso(moment: datetime) -> str:
     """ISO 8601 as pydantic writes it: UTC as `Z`, other offsets kept."""
     text = moment.isoformat()
-    return text.removesuffix("+00:00") + "Z" if moment.utcoffset() == UTC.utcoffset(None) else text
+    # isoformat writes a zero offset, and only a zero offset, as "+00:00".
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _problems(envelope: OutgoingEnvelope) -> list[str]:
@@ -100,8 +126,10 @@ def _problems(envelope: OutgoingEnvelope) -> list[str]:
             problems.append(f"{name}: must be a string of 1 to {limit} characters")
     if not isinstance(envelope.received_at, datetime) or envelope.received_at.utcoffset() is None:
         problems.append("received_at: must be a datetime with a time zone")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in envelope.headers.items()):
-        problems.append("headers: names and values must be strings")
+    for name, value in envelope.headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            problems.append("headers: names and values must be strings")
+            break
     if (envelope.payload is None) == (envelope.payload_ref is None):
         problems.append("exactly one of payload or payload_ref must be set")
     if envelope.body_sha256 is not None and not _SHA256_HEX.fullmatch(envelope.body_sha256):

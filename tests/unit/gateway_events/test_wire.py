@@ -76,3 +76,24 @@ def test_outgoing_envelope_value_envelope_refuses_raises_write_error(overrides: 
         outgoing(**overrides)
     with pytest.raises(ValueError, match=r"."):
         Envelope(**{**{f: getattr(outgoing(), f) for f in OutgoingEnvelope.__slots__}, **overrides})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"received_at": RECEIVED.astimezone(timezone(timedelta(hours=-5)))},
+        {"body_sha256": None, "headers": {}},
+        {"event_id": 'wh-"quoted"\\é', "headers": {"x-name": "tab\there ☕"}},
+    ],
+)
+def test_outgoing_envelope_raw_payload_text_equals_to_json_text(overrides: dict[str, object]) -> None:
+    # The field-by-field head must render exactly what the dict-based writer renders.
+    envelope = outgoing(**overrides)
+    raw = json.dumps(PAYLOAD, ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(envelope.to_json_with_raw_payload(raw)) == json.loads(envelope.to_json())
+    document = dict(json.loads(envelope.to_json()))
+    payload = document.pop("payload")
+    expected_head = json.dumps(document, ensure_ascii=False, separators=(",", ":"))[:-1]
+    assert envelope.to_json_with_raw_payload(raw) == f'{expected_head},"payload":{raw}}}'
+    assert payload == PAYLOAD

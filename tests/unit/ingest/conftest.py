@@ -48,9 +48,19 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/unset")
     monkeypatch.setenv("PAYLOAD_BUCKET", "unset")
-    clear_caches()
+    clear_all_caches()
     yield monkeypatch
+    clear_all_caches()
+
+
+def clear_all_caches() -> None:
+    """The function's caches, and Powertools' parameter providers as ingest once cleared them too: a
+    provider keeps the AWS endpoint of its first use (another test's moto server), and later test
+    folders (the processor's) rely on finding none."""
+    from aws_lambda_powertools.utilities import parameters
+
     clear_caches()
+    parameters.clear_caches()
 
 
 @pytest.fixture

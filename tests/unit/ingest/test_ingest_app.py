@@ -40,6 +40,12 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
     return app.lambda_handler(event, FakeContext())
 
 
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The JSON log lines the function wrote to stdout (its EMF metric documents left out)."""
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [line for line in lines if "_aws" not in line]
+
+
 def queued(aws: AwsFakes) -> list[Envelope]:
     return [parse_queue_message(m["Body"]) for m in aws.messages()]
 
@@ -150,10 +156,10 @@ def test_shopify_secrets_unavailable_answers_503(aws: AwsFakes) -> None:
     assert invoke(shopify_event(ORDER))["statusCode"] == 503
 
 
-def test_shopify_unhandled_topic_logs_why(aws: AwsFakes, caplog: pytest.LogCaptureFixture) -> None:
+def test_shopify_unhandled_topic_logs_why(aws: AwsFakes, capsys: pytest.CaptureFixture[str]) -> None:
     invoke(shopify_event({"id": 1}, topic="products/update"))
-    ignored = [r for r in caplog.records if r.getMessage() == "topic not handled; ignored"]
-    assert [r.topic for r in ignored] == ["products/update"]
+    ignored = [line for line in log_lines(capsys) if line["message"] == "topic not handled; ignored"]
+    assert [line["topic"] for line in ignored] == ["products/update"]
 
 
 # --- Stripe -------------------------------------------------------------------------------------------
@@ -296,12 +302,12 @@ def test_signup_json_accepted_202_with_reference_queued(aws: AwsFakes) -> None:
     assert payload.submitted_at == envelope.received_at
 
 
-def test_signup_logs_no_personal_data(aws: AwsFakes, caplog: pytest.LogCaptureFixture) -> None:
+def test_signup_logs_no_personal_data(aws: AwsFakes, capsys: pytest.CaptureFixture[str]) -> None:
     invoke(signup_event(SIGNUP))
     invoke(signup_event({**SIGNUP, "website": "spam"}))
     invoke(signup_event({**SIGNUP, "phone": "12"}))
-    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert caplog.records
+    logged = capsys.readouterr().out  # every log line and metric document
+    assert [line["message"] for line in map(json.loads, logged.splitlines()) if "message" in line]
     for personal in ("2671", "ada@example.com", "198.51.100.7"):
         assert personal not in logged
 
@@ -463,3 +469,38 @@ def test_shopify_signature_helper_used_by_tests_is_the_function_under_test() -> 
 def test_shopify_request_id_becomes_the_logs_correlation_id(aws: AwsFakes) -> None:
     invoke(shopify_event(ORDER, webhook_id="wh-corr"))
     assert app.logger.get_correlation_id() == "test-request"
+
+
+def test_request_body_plain_text_decoded_once_and_text_kept() -> None:
+    from ingest.http import request_from_event
+
+    request = request_from_event(shopify_event(ORDER))
+    assert request.body() is request.body()
+    assert request.body_text is not None
+    assert request.body_text.encode() == request.body()
+
+
+def test_request_body_base64_has_no_event_text() -> None:
+    from ingest.http import request_from_event
+
+    request = request_from_event(shopify_event(ORDER, base64_body=True))
+    assert (request.body_text, json.loads(request.body())) == (None, ORDER)
+
+
+def test_request_header_names_not_str_or_values_not_str_made_str() -> None:
+    from ingest.http import request_from_event
+
+    event = http_event("/webhooks/shopify", b"{}", {"X-Count": 3})  # type: ignore[dict-item]
+    event["headers"][7] = "seven"
+    assert request_from_event(event).headers == {"x-count": "3", "7": "seven"}
+
+
+def test_shopify_queued_logs_one_line_and_one_metric_document(
+    aws: AwsFakes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke(shopify_event(ORDER, webhook_id="wh-log"))
+    written = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [line] = [w for w in written if "_aws" not in w]
+    [document] = [w for w in written if "_aws" in w]
+    assert (line["message"], line["event_id"], line["claim_checked"]) == ("event queued", "wh-log", False)
+    assert (document["route"], document["Queued"]) == ("shopify", [1.0])

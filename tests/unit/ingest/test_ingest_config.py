@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from ingest_helpers import AwsFakes
 
+from ingest import config
 from ingest.config import (
     ConfigError,
     SecretsUnavailableError,
     get_config,
+    get_secret_text,
     get_webhook_secrets,
     load_config,
     parse_secret_list,
@@ -120,3 +123,32 @@ def test_load_config_wrong_value_names_its_variable(variable: str, value: str) -
 def test_load_config_every_wrong_variable_named_in_one_error() -> None:
     with pytest.raises(ConfigError, match=r"QUEUE_URL.*SIGNUP_LIMIT_PER_IP"):
         load_config({**MINIMAL, "QUEUE_URL": " ", "SIGNUP_LIMIT_PER_IP": "-1"})
+
+
+def test_get_webhook_secrets_after_max_age_reads_rotation(
+    aws: AwsFakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = get_webhook_secrets("nomi-gateway/stripe")
+    aws.set_secret("nomi-gateway/stripe", "whsec_rotated,whsec_test_secret")
+    later = config.time.monotonic() + config.SECRETS_MAX_AGE_SECONDS + 1
+    monkeypatch.setattr(config.time, "monotonic", lambda: later)
+    assert (first, get_webhook_secrets("nomi-gateway/stripe")) == (
+        ("whsec_test_secret",),
+        ("whsec_rotated", "whsec_test_secret"),
+    )
+
+
+def test_get_secret_text_binary_secret_decoded(aws: AwsFakes) -> None:
+    aws.secretsmanager.create_secret(Name="nomi-gateway/binary", SecretBinary=b" key-bytes ")
+    assert get_secret_text("nomi-gateway/binary") == "key-bytes"
+
+
+def test_get_webhook_secrets_unreachable_raises_unavailable(
+    aws: AwsFakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(**_: object) -> dict[str, object]:
+        raise EndpointConnectionError(endpoint_url="https://secretsmanager.invalid")
+
+    monkeypatch.setattr(config.get_secrets_client(), "get_secret_value", unreachable)
+    with pytest.raises(SecretsUnavailableError, match="EndpointConnectionError"):
+        get_webhook_secrets("nomi-gateway/shopify")
