@@ -25,3 +25,12 @@ def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_ENDPOINT_URL",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_powertools_parameter_providers() -> None:
+    """No test inherits another's secrets provider: Powertools keeps one per process, with the AWS
+    endpoint and values of its first use (perhaps a moto server that has stopped since)."""
+    from aws_lambda_powertools.utilities.parameters import base
+
+    base.DEFAULT_PROVIDERS.clear()
