@@ -382,21 +382,12 @@ def make_worker(
 
 @contextmanager
 def dynamodb_calls() -> Iterator[Counter[str]]:
-    """The DynamoDB operations any client of this process sends (botocore's own event hook)."""
-    from botocore.client import BaseClient
+    """The DynamoDB operations this process sends (the benchmark's counter, by operation name)."""
+    from bench.throughput import aws_calls_counted
 
     counts: Counter[str] = Counter()
-    lock = threading.Lock()
-    original = BaseClient._make_api_call
-
-    def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if client.meta.service_model.service_name == "dynamodb":
-            with lock:
-                counts[operation] += 1
-        return original(client, operation, params)
-
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
+    with aws_calls_counted() as calls:
         yield counts
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+    counts.update(
+        {name.removeprefix("dynamodb."): n for name, n in calls.items() if name.startswith("dynamodb.")}
+    )
