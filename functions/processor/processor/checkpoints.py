@@ -260,10 +260,13 @@ class DynamoDBCheckpoints:
         try:
             yield
         except BaseException:
-            # The steps done before the failure must read as done on the retry; if even that write
-            # fails, their claims stay `attempted` and the retry checks NOMI before repeating them.
-            with suppress(Exception):
-                self.flush()
+            # The steps done before the failure must read as done on the retry: one request each
+            # (the batch may be what failed); if even that fails, their claims stay `attempted` and
+            # the retry checks NOMI before repeating them.
+            unit = self._unit()
+            for item in list(unit.done.values()) if unit is not None else []:
+                with suppress(Exception):
+                    self._write_one({"PutRequest": {"Item": item}})
             raise
         else:
             self.flush()
@@ -277,29 +280,37 @@ class DynamoDBCheckpoints:
         BatchWriteItem rather than TransactWriteItems: the writes need no atomicity (each stands
         alone), it costs half the write capacity, and moto copies the whole table per transaction."""
         unit = self._unit()
-        requests = [{"PutRequest": {"Item": item}} for item in (unit.done.values() if unit else ())]
+        written = list(unit.done) if unit is not None else []
+        requests = [{"PutRequest": {"Item": unit.done[key]}} for key in written] if unit is not None else []
         requests += extra
-        if unit is not None:
-            unit.done.clear()
         if len(requests) == 1:
-            (request,) = requests
-            if "PutRequest" in request:
-                self._client.put_item(TableName=self._table, **request["PutRequest"])
-            else:
-                self._client.delete_item(TableName=self._table, **request["DeleteRequest"])
-            return
-        for start in range(0, len(requests), _BATCH_WRITE_MAX):
-            self._batch_write(requests[start : start + _BATCH_WRITE_MAX])
+            self._write_one(requests[0])
+        else:
+            for start in range(0, len(requests), _BATCH_WRITE_MAX):
+                self._batch_write(requests[start : start + _BATCH_WRITE_MAX])
+        # Only once written: a failed write leaves them buffered for the failure path to try again.
+        if unit is not None:
+            for key in written:
+                unit.done.pop(key, None)
+
+    def _write_one(self, request: dict[str, Any]) -> None:
+        if "PutRequest" in request:
+            self._client.put_item(TableName=self._table, **request["PutRequest"])
+        else:
+            self._client.delete_item(TableName=self._table, **request["DeleteRequest"])
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        """One BatchWriteItem, then its unprocessed items (throttling) again a few times."""
+        """One BatchWriteItem, its unprocessed items (throttling) again a few times, then what is
+        still left one request each (with botocore's own retries): a step must not stay `attempted`
+        behind a COMPLETED idempotency record that would answer its redelivery."""
         for attempt in range(_BATCH_WRITE_TRIES):
             answer = self._client.batch_write_item(RequestItems={self._table: requests})
             requests = (answer.get("UnprocessedItems") or {}).get(self._table) or []
             if not requests:
                 return
             time.sleep(0.05 * 2**attempt)
-        raise TransientEventError(f"DynamoDB left {len(requests)} checkpoint writes unprocessed")
+        for request in requests:
+            self._write_one(request)
 
     # --- the protocol ---------------------------------------------------------------------------
     def get(self, key: str) -> Checkpoint | None:

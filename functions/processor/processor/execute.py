@@ -181,9 +181,14 @@ class Executor:
         self._clock = clock
         self._receipts = receipts  # processor.receipts: called once NOMI accepted a consent
 
-    def run(self, plan: Plan, *, owner: str | None = None) -> Outcome:
-        """Run every step in order; NOMI/AWS errors propagate (the caller classifies them)."""
+    def run(self, plan: Plan, *, owner: str | None = None, redelivery: bool = False) -> Outcome:
+        """Run every step in order; NOMI/AWS errors propagate (the caller classifies them).
+
+        `redelivery`: SQS delivered this record before (a retry after a failure): the upserts that
+        attempt completed are not repeated, so that a retry a day late writes no older profile data
+        over a newer event's (a first delivery reads nothing: its upserts cannot have run)."""
         run = _Run(self, plan, owner or plan.event_id)
+        run.redelivery = redelivery
         for skip in plan.skips:
             run.skip_plan(skip)
         for step in plan.steps:
@@ -207,6 +212,10 @@ class _Run:
         self.watermarks: dict[tuple[str, str], datetime | None] = {}
         self.claims: dict[str, Checkpoint | None] = {}
         """Steps claimed in this run → the earlier attempt each claim took over (None: fresh)."""
+        self.redelivery = False
+        self.upsert_attempted = False
+        """A redelivery found the upsert claimed by an attempt that carried consent (before this
+        release the upsert, not its consent steps, held that claim): NOMI may have applied it."""
 
     # --- bookkeeping -------------------------------------------------------------------------
     def full_key(self, step: Step) -> str:
@@ -251,11 +260,14 @@ class _Run:
         return previous
 
     def release(self, step: Step) -> None:
-        """Drop this run's claim on the step (it certainly had no effect), if it holds one."""
+        """Drop this run's fresh claim on the step (it certainly had no effect). A claim that took
+        over an earlier attempt stays: that attempt may have had its effect, and whoever claims the
+        step next must know to check NOMI first."""
         key = self.full_key(step)
         if key in self.claims:
-            del self.claims[key]
-            self.store.release(key, owner=self.owner)
+            earlier = self.claims.pop(key)
+            if earlier is None:
+                self.store.release(key, owner=self.owner)
 
     def complete(self, step: Step, result: dict[str, Any] | None = None, status: str = "done") -> None:
         self.store.complete(self.full_key(step), owner=self.owner, result=result or {}, fact=step.fact)
@@ -295,6 +307,8 @@ class _Run:
             # first would cost a NOMI call (and a checkpoint) for nothing the send does not do.
             self.record(step, "done", "names set by messages/create")
             return
+        if isinstance(step, UpsertContact) and self.redelivery and self.upsert_done_before(step):
+            return
         handler = {
             UpsertContact: self.upsert_contact,
             ApplyConsent: self.apply_consent,
@@ -305,7 +319,25 @@ class _Run:
         }[type(step)]
         handler(step)
 
-    def resume_from(self, step: Step, checkpoint: Checkpoint) -> None:  # noqa: ARG002 - kept for the result
+    def upsert_done_before(self, step: UpsertContact) -> bool:
+        """On a redelivery: whether an earlier attempt completed this upsert (then its contact is
+        resumed and the call skipped). One read, only on redeliveries."""
+        checkpoint = self.store.get(self.full_key(step))
+        if checkpoint is None:
+            return False
+        if checkpoint.state != "done":
+            self.upsert_attempted = True
+            return False
+        self.resume_from(step, checkpoint)
+        self.record(step, "already_done")
+        return True
+
+    def resume_from(self, step: Step, checkpoint: Checkpoint) -> None:
+        if isinstance(step, UpsertContact) and checkpoint.result.get("contact_id") is not None:
+            self.contact.contact_id = int(checkpoint.result["contact_id"])
+            unsubscribed = checkpoint.result.get("unsubscribed_at")
+            self.contact.unsubscribed_at = datetime.fromisoformat(unsubscribed) if unsubscribed else None
+            self.contact.other_email = bool(checkpoint.result.get("other_email"))
         if isinstance(step, ApplyConsent):
             self.contact.consent_done.add(step.channel)
 
@@ -324,12 +356,15 @@ class _Run:
         )
 
     def upsert_contact(self, step: UpsertContact) -> None:
-        # No checkpoint of its own: contacts/create is an upsert, repeating it changes nothing. The
-        # consent it carries is claimed first (consents_to_attach), and those claims stay if it fails.
+        # No claim of its own: contacts/create is an upsert, repeating it changes nothing. The consent
+        # it carries is claimed first (consents_to_attach), and those claims stay if it fails. Its
+        # completion rides in the record's last write (no request of its own), for redeliveries.
         attach = self.consents_to_attach()
         # A consent claim that took over an earlier attempt (a retry of ours, however late in SQS's
         # retry window, or a crashed event's): NOMI may have applied that attempt's create.
-        earlier = any(isinstance(self.claims.get(self.full_key(c)), Checkpoint) for c in attach.values())
+        earlier = self.upsert_attempted or any(
+            isinstance(self.claims.get(self.full_key(c)), Checkpoint) for c in attach.values()
+        )
         try:
             contact = self.create_contact(step, attach, earlier)
         except AmbiguousSendError:
@@ -337,8 +372,14 @@ class _Run:
             # may have created the contact with that consent. Ask again, knowing to check its log.
             earlier = True
             contact = self.create_contact(step, attach, earlier)
+        except NomiAPIError as exc:
+            if 400 <= exc.status_code < 500:
+                # NOMI refused the create: certainly no consent was applied, so nobody need wait.
+                for consent in attach.values():
+                    self.release(consent)
+            raise
         if contact is None:
-            self.record(step, "done")
+            self.complete(step, self.contact_result())
             return
         self.learn_contact(contact)
         if not self.contact.new and earlier:
@@ -350,7 +391,7 @@ class _Run:
                 self.complete(consent_step, {"via": "contacts/create"})
                 self.accepted(consent_step.subject, channel, consent_step.evidence.timestamp)
                 self.contact.consent_done.add(channel)
-        self.record(step, "done")
+        self.complete(step, self.contact_result())
 
     def create_contact(self, step: UpsertContact, attach: dict[str, ApplyConsent], retried: bool) -> Any:
         """contacts/create; for an anonymous upsert (update=false) of a phone NOMI knows, the existing
@@ -395,7 +436,13 @@ class _Run:
                 continue  # contacts/create takes no email consent text; the consent endpoint keeps the words
             if not self.is_current(consent.subject, consent.channel, consent.evidence.timestamp):
                 continue
-            if self.claim(consent) is not False:
+            try:
+                claimed = self.claim(consent)
+            except BaseException:
+                for taken in attach.values():  # another event holds this one: retry all later
+                    self.release(taken)
+                raise
+            if claimed is not False:
                 attach[consent.channel] = consent
         return attach
 
@@ -581,7 +628,12 @@ class _Run:
         previous = self.claim(step)
         if previous is False:
             return
-        if not self.may_receive_transactional(step):
+        try:
+            allowed = self.may_receive_transactional(step)
+        except BaseException:
+            self.release(step)
+            raise
+        if not allowed:
             self.release(step)
             self.skip_step(step, "no_transactional_consent", "the contact cannot receive transactional SMS")
             return

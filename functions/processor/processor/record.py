@@ -101,7 +101,7 @@ class RecordProcessor:
             if unhandled is not None:
                 return self.acknowledge_unhandled(*unhandled)
             identity = identity_of(envelope)
-            result = self.run_idempotent(identity, envelope, payload)
+            result = self.run_idempotent(identity, envelope, payload, redelivery=_receives(record) > 1)
         except Exception as exc:
             return self.fail(record, envelope, exc)
         self.stats.record("succeeded")
@@ -123,13 +123,21 @@ class RecordProcessor:
         )
         return {"acknowledged": True, "reason": "unhandled_topic", "source": source, "topic": topic}
 
-    def run_idempotent(self, identity: str, envelope: Envelope, payload: Any) -> dict[str, Any]:
+    def run_idempotent(
+        self, identity: str, envelope: Envelope, payload: Any, *, redelivery: bool = False
+    ) -> dict[str, Any]:
         nonce = uuid.uuid4().hex
         process = self.deps.idempotent or self.process_envelope
         # One unit of work per record: the steps' completions are written with the idempotency
         # record's own (or when it ends), not one request each.
         with self.deps.checkpoints.unit_of_work():
-            result = process(identity={"key": identity}, envelope=envelope, payload=payload, nonce=nonce)
+            result = process(
+                identity={"key": identity},
+                envelope=envelope,
+                payload=payload,
+                nonce=nonce,
+                redelivery=redelivery,
+            )
         if result.get("nonce") != nonce:
             # Powertools answered from the idempotency record: this delivery was processed before.
             result = {**result, "duplicate_of_delivery": True}
@@ -143,6 +151,7 @@ class RecordProcessor:
         envelope: Envelope,
         payload: Any,
         nonce: str,
+        redelivery: bool = False,
     ) -> dict[str, Any]:
         """Adapt, plan and execute every event of one envelope. Wrapped by Powertools idempotency on
         `identity` (the source's identity of the fact), never the SQS message id."""
@@ -164,7 +173,7 @@ class RecordProcessor:
             event = with_remembered_buyer(event, self.deps.checkpoints, self.deps.settings)
             event_plan = plan(event, self.deps.settings)
             # The index keeps two events of one envelope from sharing event-scoped checkpoints.
-            outcome = executor.run(event_plan, owner=f"{identity['key']}#{index}")
+            outcome = executor.run(event_plan, owner=f"{identity['key']}#{index}", redelivery=redelivery)
             receipts.forget_if_redact(self.deps.receipts, event, event_plan)
             self.stats.event(envelope.source, event_plan.event_type, outcome.status)
             for skip in outcome.skips:
@@ -236,7 +245,7 @@ class RecordProcessor:
         """Stretch the record's visibility so retries back off (`retry_delay`)."""
         if self.deps.sqs is None:
             return
-        receives = int(record.attributes.approximate_receive_count or 1)
+        receives = _receives(record)
         retry_after = getattr(exc.__cause__ or exc, "retry_after", None) or getattr(exc, "retry_after", None)
         delay = retry_delay(receives, retry_after)
         try:
@@ -375,3 +384,11 @@ def _attribute(record: Any, name: str) -> str | None:
     except (AttributeError, KeyError):
         return None
     return None if attribute is None else attribute.string_value
+
+
+def _receives(record: Any) -> int:
+    """How often SQS has delivered the record, this delivery included (1 when it does not say)."""
+    try:
+        return int(record.attributes.approximate_receive_count or 1)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return 1

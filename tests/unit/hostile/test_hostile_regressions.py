@@ -193,3 +193,17 @@ def test_hostile_regression_client_does_not_retry_a_consent_post_after_a_500():
     with pytest.raises(AmbiguousSendError):
         client.record_consent(7, channel="sms", status="subscribed", source="webform", timestamp=NOW)
     assert len(requests) == 1
+
+
+def test_hostile_regression_retry_of_an_attempt_that_claimed_only_its_upsert_checks_the_log():
+    # An attempt before this release claimed the upsert (not its consent steps) and kept that claim
+    # when the create carrying consent failed: its redelivery must still look before recording.
+    from processor.plan import UpsertContact
+
+    store = InMemoryCheckpoints()
+    event_plan = _signup_plan()
+    (upsert,) = [s for s in event_plan.steps if isinstance(s, UpsertContact)]
+    store.claim(f"{event_plan.event_id}#{upsert.key}", owner=event_plan.event_id, now=NOW, fact=False)
+    nomi = Nomi(created_at=NOW - timedelta(hours=20), history=[_recorded()])
+    Executor(nomi, store, clock=lambda: NOW).run(event_plan, redelivery=True)
+    assert nomi.names() == ["create_contact", "get_consent_history"]

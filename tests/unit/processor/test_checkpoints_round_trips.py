@@ -89,3 +89,34 @@ def test_checkpoint_forget_writes_buffered_items_first_so_they_are_deleted_too(s
         store.complete(key, owner="a", result={}, fact=True)
         assert store.forget(("phone:" + "a" * 64,)) == 1
     assert _item(idempotency_table, f"step#{key}") is None
+
+
+class _FailingWrites:
+    """The moto client, except that batch writes (the record's last write) fail as throttling does."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def batch_write_item(self, **_: Any) -> Any:
+        raise RuntimeError("ProvisionedThroughputExceeded")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def _completion_write_fails(store: DynamoDBCheckpoints, persistence: CheckpointingPersistenceLayer) -> None:
+    record = DataRecord(idempotency_key="processor#k", status="COMPLETED", expiry_timestamp=2_000_000_000)
+    with store.unit_of_work():
+        store.claim("order:1:conversion", owner="a", now=T0, fact=True)
+        store.complete("order:1:conversion", owner="a", result={}, fact=True)
+        store.complete("order:1:buyer", owner="buyer-memory", result={}, fact=True)
+        persistence._update_record(record)
+
+
+def test_checkpoint_failed_last_write_keeps_the_completions_for_the_failure_path(idempotency_table):
+    store = DynamoDBCheckpoints("idem", client=_FailingWrites(idempotency_table))
+    with pytest.raises(RuntimeError):
+        _completion_write_fails(store, CheckpointingPersistenceLayer(store))
+    # The batch failed; leaving the unit wrote the two completions one request each instead.
+    assert _item(idempotency_table, "step#order:1:conversion")["state"]["S"] == "done"
+    assert _item(idempotency_table, "step#order:1:buyer")["state"]["S"] == "done"

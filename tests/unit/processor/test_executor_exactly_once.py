@@ -85,6 +85,19 @@ def test_shipped_sms_skipped_for_consent_leaves_no_claim_behind():
     assert "shipment:F-1:sms" not in store.steps
 
 
+def test_sms_claim_that_took_over_an_ambiguous_attempt_survives_a_consent_skip():
+    # Attempt 1 may have sent (timeout); the retry finds the person opted out and skips: the claim
+    # stays, so that a later description of the parcel checks NOMI's log instead of sending blindly.
+    nomi, store = FakeNomi(), InMemoryCheckpoints()
+    worker = make_worker(nomi, checkpoints=store)
+    nomi.fail_after["send_message"] = [APITimeoutError("read timeout")]
+    with pytest.raises(TransientEventError):
+        _handle(worker, shipped())
+    nomi.contacts["+15555550100"]["sms_status"] = "unsubscribed"
+    _handle(worker, shipped(), receive_count=2)
+    assert store.steps["shipment:F-1:sms"].state == "attempted"
+
+
 def test_duplicate_delivery_without_idempotency_record_repeats_only_the_upsert():
     # The idempotency record stops a second delivery before any call (test_handler_moto); the
     # checkpoints alone still stop every effect: only the upsert, which has none, is repeated.
@@ -114,17 +127,16 @@ def test_second_shipment_of_same_order_sends_its_own_sms():
     assert len(nomi.messages) == 2
 
 
-def test_retry_after_partial_failure_repeats_only_the_checkpointless_upsert():
+def test_retry_after_partial_failure_repeats_no_completed_step():
+    # A redelivery skips the upsert its failed attempt completed: a retry a day late must not write
+    # its older variables over a newer event's.
     nomi, store = FakeNomi(), InMemoryCheckpoints()
     worker = make_worker(nomi, checkpoints=store)
     nomi.fail["send_message"] = [ServerError("boom", status_code=503)]
     with pytest.raises(TransientEventError):
         _handle(worker, shipped())
-    variables = dict(nomi.contacts["+15555550100"]["custom_variables"])
     _handle(worker, shipped(), receive_count=2)
-    # The upsert has no checkpoint (the same values again change nothing); the SMS is sent once.
-    assert nomi.count("create_contact") == 2
-    assert nomi.contacts["+15555550100"]["custom_variables"] == variables
+    assert nomi.count("create_contact") == 1
     assert len(nomi.messages) == 1
 
 
