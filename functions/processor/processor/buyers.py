@@ -64,6 +64,9 @@ def remember_buyer(event: Order, store: CheckpointStore, settings: MappingSettin
         # The key names an order, not a person: say whose phone and names these are, so that a
         # redact of the buyer deletes them too.
         person=settings.pseudonym("phone", phone) if phone else None,
+        # Now, not with the record's last write: a fulfillment of the order may be processed at the
+        # same moment on another thread (another phone group) and must find the buyer.
+        immediate=True,
     )
 
 

@@ -93,10 +93,18 @@ class CheckpointStore(Protocol):
         ...
 
     def complete(
-        self, key: str, *, owner: str, result: dict[str, Any], fact: bool, person: str | None = None
+        self,
+        key: str,
+        *,
+        owner: str,
+        result: dict[str, Any],
+        fact: bool,
+        person: str | None = None,
+        immediate: bool = False,
     ) -> None:
         """Mark the step done with its result. `person` names whose data the result holds, for an
-        item whose key names nobody (the key's own pseudonym is used otherwise)."""
+        item whose key names nobody (the key's own pseudonym is used otherwise). `immediate`: written
+        now even inside a unit of work (what other records running at the same time must see)."""
         ...
 
     def release(self, key: str, *, owner: str) -> None:
@@ -174,6 +182,7 @@ class InMemoryCheckpoints:
         result: dict[str, Any],
         fact: bool,  # noqa: ARG002 - only the TTL depends on it
         person: str | None = None,
+        immediate: bool = False,  # noqa: ARG002 - always immediate in memory
     ) -> None:
         with self._lock:
             previous = self.steps.get(key)
@@ -376,7 +385,14 @@ class DynamoDBCheckpoints:
         return None if not old else _checkpoint_from_item(key, old)
 
     def complete(
-        self, key: str, *, owner: str, result: dict[str, Any], fact: bool, person: str | None = None
+        self,
+        key: str,
+        *,
+        owner: str,
+        result: dict[str, Any],
+        fact: bool,
+        person: str | None = None,
+        immediate: bool = False,
     ) -> None:
         now = datetime.now(UTC)
         person = person or person_of(key)
@@ -394,7 +410,7 @@ class DynamoDBCheckpoints:
             "expiration": {"N": str(_expiration(now, fact))},
             **({"person": {"S": person}} if person else {}),
         }
-        if unit is not None:
+        if unit is not None and not immediate:
             unit.done[key] = item  # written with the idempotency record's completion
         else:
             self._client.put_item(TableName=self._table, Item=item)

@@ -120,3 +120,10 @@ def test_checkpoint_failed_last_write_keeps_the_completions_for_the_failure_path
     # The batch failed; leaving the unit wrote the two completions one request each instead.
     assert _item(idempotency_table, "step#order:1:conversion")["state"]["S"] == "done"
     assert _item(idempotency_table, "step#order:1:buyer")["state"]["S"] == "done"
+
+
+def test_checkpoint_immediate_completion_is_written_inside_a_unit_of_work(store, idempotency_table):
+    # The remembered buyer: a fulfillment processed at the same moment on another thread reads it.
+    with store.unit_of_work():
+        store.complete("order:1:buyer", owner="buyer-memory", result={}, fact=True, immediate=True)
+        assert _item(idempotency_table, "step#order:1:buyer")["state"]["S"] == "done"
