@@ -13,7 +13,7 @@ Keys name a phone or email only by its pseudonym (`phone:<hmac>`, `email:<hmac>`
 holds one also carries it as `person`, the key of the sparse index `PERSON_INDEX`, so that a privacy
 erasure finds and deletes that person's items without a scan.
 
-Round trips: a claim is one conditional PutItem whose failure returns the item (no read first); inside
+Round trips: a claim is one conditional UpdateItem whose failure returns the item (no read first); inside
 a `unit_of_work()` completions are buffered and written together, with the idempotency record's own
 completion (`processor.idempotency`), in one BatchWriteItem. A crash before that write leaves the
 claims `attempted`: the retry then checks NOMI before repeating an effect, as after any lost answer.
@@ -65,7 +65,15 @@ class Checkpoint:
     state: StepState
     owner: str
     attempted_at: datetime
+    """The latest claim's time: what its lease runs from."""
     result: dict[str, Any] = field(default_factory=dict)
+    first_attempted_at: datetime | None = None
+    """The first claim's time since the step was last free: from when an effect may have happened
+    (a send's lookup searches from here). None: as `attempted_at`."""
+
+    @property
+    def attempted_since(self) -> datetime:
+        return self.first_attempted_at or self.attempted_at
 
 
 class StepDoneError(Exception):
@@ -89,7 +97,9 @@ class CheckpointStore(Protocol):
         self, key: str, *, owner: str, now: datetime, fact: bool, lease: timedelta = DEFAULT_LEASE
     ) -> Checkpoint | None:
         """Mark the step attempted. Returns the earlier attempt this claim takes over (None when
-        fresh). Raises StepDoneError when done, StepBusyError when another owner's claim is fresh."""
+        fresh). Raises StepDoneError when done, StepBusyError when another owner's claim is fresh.
+        Taking over keeps the first attempt's time (`first_attempted_at`): a claim that is taken
+        over again later must still lead its next owner back to the attempt that may have acted."""
         ...
 
     def complete(
@@ -171,7 +181,10 @@ class InMemoryCheckpoints:
         with self._lock:
             previous = self.steps.get(key)
             _check_claimable(previous, owner=owner, now=now, lease=lease)
-            self.steps[key] = Checkpoint(key=key, state="attempted", owner=owner, attempted_at=now)
+            first = previous.attempted_since if previous is not None else now
+            self.steps[key] = Checkpoint(
+                key=key, state="attempted", owner=owner, attempted_at=now, first_attempted_at=first
+            )
             return previous
 
     def complete(
@@ -347,24 +360,29 @@ class DynamoDBCheckpoints:
         if buffered is not None:
             raise StepDoneError(buffered)
         try:
-            answer = self._client.put_item(
+            person = person_of(key)
+            answer = self._client.update_item(
                 TableName=self._table,
-                Item={
-                    "id": {"S": f"step#{key}"},
-                    "state": {"S": "attempted"},
-                    "owner": {"S": owner},
-                    "attempted_at": {"N": str(_micros(now))},
-                    "expiration": {"N": str(_expiration(now, fact))},
-                    **_person_attribute(key),
-                },
+                Key={"id": {"S": f"step#{key}"}},
+                # An update, not a put: a takeover keeps the first attempt's time.
+                UpdateExpression="SET #s = :attempted, #o = :owner, attempted_at = :now, expiration = :exp, "
+                "first_attempted_at = if_not_exists(first_attempted_at, :now)"
+                + (", #p = :person" if person else ""),
                 ConditionExpression=(
                     "attribute_not_exists(id) OR (#s = :attempted AND (#o = :owner OR attempted_at < :stale))"
                 ),
-                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                ExpressionAttributeNames={
+                    "#s": "state",
+                    "#o": "owner",
+                    **({"#p": "person"} if person else {}),
+                },
                 ExpressionAttributeValues={
                     ":attempted": {"S": "attempted"},
                     ":owner": {"S": owner},
+                    ":now": {"N": str(_micros(now))},
+                    ":exp": {"N": str(_expiration(now, fact))},
                     ":stale": {"N": str(_micros(now - lease))},
+                    **({":person": {"S": person}} if person else {}),
                 },
                 ReturnValues="ALL_OLD",
                 # The refusal carries the item: why it was refused costs no second request.
@@ -500,4 +518,7 @@ def _checkpoint_from_item(key: str, item: dict[str, Any]) -> Checkpoint:
         owner=item.get("owner", {}).get("S", ""),
         attempted_at=_from_micros(int(item["attempted_at"]["N"])),
         result=json.loads(result) if result else {},
+        first_attempted_at=_from_micros(int(first["N"]))
+        if (first := item.get("first_attempted_at"))
+        else None,
     )

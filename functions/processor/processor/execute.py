@@ -637,7 +637,7 @@ class _Run:
             self.release(step)
             self.skip_step(step, "no_transactional_consent", "the contact cannot receive transactional SMS")
             return
-        attempted_since = previous.attempted_at if isinstance(previous, Checkpoint) else None
+        attempted_since = previous.attempted_since if isinstance(previous, Checkpoint) else None
         target = {"contact_id": self.contact.contact_id} if self.contact.contact_id else {"phone": step.phone}
         try:
             sent = self.call(

@@ -207,3 +207,47 @@ def test_hostile_regression_retry_of_an_attempt_that_claimed_only_its_upsert_che
     nomi = Nomi(created_at=NOW - timedelta(hours=20), history=[_recorded()])
     Executor(nomi, store, clock=lambda: NOW).run(event_plan, redelivery=True)
     assert nomi.names() == ["create_contact", "get_consent_history"]
+
+
+def test_hostile_regression_send_looked_up_from_the_first_attempt_after_a_failed_retry():
+    # Attempt 1: the send's answer is lost (it may have gone out). Attempt 2 takes the claim over and
+    # fails on the consent check before sending. Attempt 3 must look for the SMS from attempt 1's time.
+    from nomi_client.errors import ServerError
+
+    class Flaky(Nomi):
+        def __init__(self) -> None:
+            super().__init__(created_at=NOW - timedelta(days=30), history=[])
+            self.sends = [AmbiguousSendError("read timeout", attempted_at=NOW)]
+            self.statuses = [None, ServerError("down", status_code=503)]
+
+        def send_message_safely(self, **kwargs: Any) -> SendOutcome:
+            outcome = super().send_message_safely(**kwargs)
+            if self.sends:
+                raise self.sends.pop(0)
+            return outcome
+
+        def get_consent_status(self, contact_id: int) -> Any:
+            error = self.statuses.pop(0) if self.statuses else None
+            if error is not None:
+                raise error
+            return super().get_consent_status(contact_id)
+
+    event = parse_canonical_event(
+        {
+            "type": "order.shipped",
+            "event_id": "wms:3",
+            "occurred_at": NOW.isoformat(),
+            "order_id": "1",
+            "shipment_id": "parcel-3",
+            "person": {"phone": PHONE},
+            "tracking_numbers": ["T-3"],
+        }
+    )
+    event_plan = plan(event, MappingSettings())
+    store, nomi = InMemoryCheckpoints(), Flaky()
+    for minutes in (0, 5):
+        with pytest.raises((AmbiguousSendError, ServerError)):
+            Executor(nomi, store, clock=lambda m=minutes: NOW + timedelta(minutes=m)).run(event_plan)
+    Executor(nomi, store, clock=lambda: NOW + timedelta(minutes=20)).run(event_plan)
+    sends = [kwargs for name, kwargs in nomi.calls if name == "send_message_safely"]
+    assert sends[-1]["attempted_since"] == NOW

@@ -50,6 +50,16 @@ def test_checkpoint_own_earlier_attempt_is_taken_over_with_its_time(store):
     assert previous.attempted_at == T0
 
 
+def test_checkpoint_takeover_of_a_takeover_still_reports_the_first_attempt(store):
+    # Attempt 1 may have sent; attempt 2 took over and failed before sending; attempt 3 must search
+    # NOMI's log from attempt 1's time, not attempt 2's.
+    store.claim("k", owner="a", now=T0, fact=True)
+    store.claim("k", owner="a", now=T0 + timedelta(minutes=1), fact=True)
+    previous = store.claim("k", owner="a", now=T0 + timedelta(minutes=3), fact=True)
+    assert previous.attempted_at == T0 + timedelta(minutes=1)
+    assert previous.attempted_since == T0
+
+
 def test_checkpoint_foreign_fresh_attempt_is_busy(store):
     store.claim("k", owner="a", now=T0, fact=True)
     with pytest.raises(StepBusyError):
