@@ -111,7 +111,6 @@ def prime() -> None:
     from processor import execute, receipts, record, sources, wiring  # noqa: F401
 
     idempotency()
-    observability.BatchStats  # noqa: B018 - builds the class (imports processor.execute)
 
 
 def forget_runtime() -> None:

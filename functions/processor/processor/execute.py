@@ -25,8 +25,6 @@ opt-out, only the person texting START can re-subscribe, so the attempt is an ou
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +35,7 @@ from gateway_events.identity import normalize_identity
 from nomi_client.errors import AmbiguousSendError, CoolingOffError, NomiAPIError, NotFoundError
 from nomi_client.models import ConsentInput
 from processor.checkpoints import Checkpoint, CheckpointStore, StepDoneError
+from processor.counting import CallCounter as CallCounter  # re-exported: the executor's Observer
 from processor.errors import TransientEventError
 from processor.plan import (
     OPT_IN_STATUSES,
@@ -69,26 +68,6 @@ class Observer(Protocol):
     def nomi_call(self, endpoint: str, error: BaseException | None = None) -> None: ...
 
     def skip(self, reason: str) -> None: ...
-
-
-class CallCounter:
-    """A thread-safe Observer that counts; the batch flushes it into Metrics from the main thread."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.errors: Counter[tuple[str, str]] = Counter()
-        self.skips: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def nomi_call(self, endpoint: str, error: BaseException | None = None) -> None:
-        with self._lock:
-            self.calls[endpoint] += 1
-            if error is not None:
-                self.errors[(endpoint, type(error).__name__)] += 1
-
-    def skip(self, reason: str) -> None:
-        with self._lock:
-            self.skips[reason] += 1
 
 
 @dataclass

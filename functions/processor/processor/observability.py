@@ -3,20 +3,18 @@
 Records run on threads and Powertools Metrics keeps one shared metric set, so threads only count
 (`BatchStats`, locked) and the handler's thread emits the metrics once per batch.
 
-`BatchStats` extends the executor's `CallCounter`, and `processor.execute` imports the planner, the
-canonical models and the NOMI models (half the processor's import time). The class is therefore built
-on first use (module `__getattr__`), so that importing this module, as `processor.app` does for
-`NAMESPACE` and `emit`, stays cheap; the first record pays for `processor.execute` whichever way.
+`BatchStats` extends the executor's `CallCounter` from `processor.counting`, not `processor.execute`
+(the planner and the models, half the processor's import time), so importing this module at init
+stays cheap.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from processor.execute import CallCounter
+from processor.counting import CallCounter
 
 NAMESPACE = "NomiGateway"
 
@@ -27,44 +25,26 @@ METRIC_NOMI_ERRORS = "NomiErrors"  # dimensions: endpoint, error
 METRIC_SKIPS = "Skips"  # dimension: reason
 
 
-def _define_batch_stats(base: type[CallCounter]) -> type[CallCounter]:
-    class BatchStats(base):  # type: ignore[misc, valid-type]
-        """Everything one batch counts: NOMI calls, skips, events and records by result."""
+class BatchStats(CallCounter):
+    """Everything one batch counts: NOMI calls, skips, events and records by result."""
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.events: Counter[tuple[str, str, str]] = Counter()
-            self.records: Counter[str] = Counter()
-            self._stats_lock = threading.Lock()
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: Counter[tuple[str, str, str]] = Counter()
+        self.records: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
 
-        def event(self, source: str, event_type: str, outcome: str) -> None:
-            with self._stats_lock:
-                self.events[(source, event_type, outcome)] += 1
+    def event(self, source: str, event_type: str, outcome: str) -> None:
+        with self._stats_lock:
+            self.events[(source, event_type, outcome)] += 1
 
-        def record(self, result: str) -> None:
-            with self._stats_lock:
-                self.records[result] += 1
-
-    BatchStats.__module__, BatchStats.__qualname__ = __name__, "BatchStats"
-    return BatchStats
+    def record(self, result: str) -> None:
+        with self._stats_lock:
+            self.records[result] += 1
 
 
-_define_lock = threading.Lock()
-
-
-def __getattr__(name: str) -> Any:
-    if name != "BatchStats":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _define_lock:  # one class, even if two threads ask first at once
-        if "BatchStats" not in globals():
-            from processor.execute import CallCounter
-
-            globals()["BatchStats"] = _define_batch_stats(CallCounter)
-    return globals()["BatchStats"]
-
-
-def emit(stats: Any, metrics: Any) -> None:
-    """Write the batch's counts (a `BatchStats`) as EMF metrics (one dimension set per metric)."""
+def emit(stats: BatchStats, metrics: Any) -> None:
+    """Write the batch's counts as EMF metrics (one dimension set per metric)."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
     namespace = getattr(metrics, "namespace", None) or NAMESPACE

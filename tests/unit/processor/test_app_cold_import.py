@@ -1,6 +1,6 @@
 """`import processor.app` (Lambda's init phase) builds Logger, Metrics and the batch processor but
 imports neither boto3 nor the record pipeline: those come with the first record, or with `prime()`
-(which SnapStart runs before its snapshot). BatchStats is built on first use, once."""
+(which SnapStart runs before its snapshot)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 from processor import observability
 from processor.execute import CallCounter
@@ -58,31 +57,11 @@ def test_batch_stats_is_a_call_counter_built_once() -> None:
     )
 
 
-def test_batch_stats_first_asked_by_many_threads_is_one_class(monkeypatch) -> None:
-    monkeypatch.delitem(vars(observability), "BatchStats", raising=False)
-    seen: list[type] = []
-    start = threading.Barrier(8)
-
-    def ask() -> None:
-        start.wait()
-        seen.append(observability.BatchStats)
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(seen) == 8
-    assert len({id(cls) for cls in seen}) == 1
-
-
-def test_other_missing_names_still_raise_attribute_error() -> None:
+def test_app_idempotency_config_is_the_one_config_and_other_names_raise() -> None:
     import pytest
 
     from processor import app
 
-    with pytest.raises(AttributeError):
-        observability.NoSuchThing  # noqa: B018
     with pytest.raises(AttributeError):
         app.no_such_thing  # noqa: B018
     assert app.idempotency_config is app.idempotency()
