@@ -75,7 +75,7 @@ class ChaosSettings(BaseModel):
     """During the outage SQS's backoff runs this many times faster (2 h → 7.2 s), keeping its shape."""
     outage_receives: int = Field(default=OLD_MAX_RECEIVE_COUNT + 2, ge=1)
     """NOMI stays down until every event of the outage was delivered this many times: longer than the
-    old retry window, in compressed time (each backoff step lasts `retry_visibility_seconds`)."""
+    old retry window, in compressed time (each backoff delay divided by `outage_time_scale`)."""
     policy_orders: int = Field(default=200, ge=0)
     """Paid orders sent under faults once per conversion policy after the main run (0: no policy phase)."""
 
