@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from processor_fakes import dynamodb_calls
 
 from processor.checkpoints import DynamoDBCheckpoints, InMemoryCheckpoints, StepBusyError, StepDoneError
 
@@ -91,6 +94,57 @@ def test_dynamodb_checkpoint_items_carry_ttl(dynamo_store):
     dynamo_store.claim("k", owner="a", now=T0, fact=False)
     item = dynamo_store._client.get_item(TableName="idem", Key={"id": {"S": "step#k"}})["Item"]
     assert int(item["expiration"]["N"]) > T0.timestamp()
+
+
+def test_dynamodb_checkpoint_fresh_claim_costs_one_put(dynamo_store):
+    with dynamodb_calls() as calls:
+        dynamo_store.claim("shipment:1:sms", owner="a", now=T0, fact=True)
+    assert calls == Counter({"PutItem": 1})
+
+
+def test_dynamodb_checkpoint_takeover_costs_a_second_put_and_keeps_the_first_time(dynamo_store):
+    dynamo_store.claim("k", owner="a", now=T0, fact=True)
+    with dynamodb_calls() as calls:
+        dynamo_store.claim("k", owner="b", now=T0 + timedelta(minutes=20), fact=True)
+    assert calls == Counter({"PutItem": 2})
+    taken = dynamo_store.get("k")
+    assert (taken.owner, taken.attempted_at, taken.attempted_since) == ("b", T0 + timedelta(minutes=20), T0)
+
+
+class _ClaimedInBetween:
+    """The moto client, except that another event claims the step between our refused put and our
+    takeover (two processors retrying the same fact at the same moment)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._raced = False
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if kwargs.get("ConditionExpression", "").startswith("#s = :attempted") and not self._raced:
+            self._raced = True
+            DynamoDBCheckpoints("idem", client=self._client).claim(
+                "k", owner="c", now=T0 + timedelta(minutes=20), fact=True
+            )
+        return self._client.put_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_dynamodb_checkpoint_takeover_raced_by_another_claim_is_busy(idempotency_table):
+    DynamoDBCheckpoints("idem", client=idempotency_table).claim("k", owner="a", now=T0, fact=True)
+    store = DynamoDBCheckpoints("idem", client=_ClaimedInBetween(idempotency_table))
+    with pytest.raises(StepBusyError):
+        store.claim("k", owner="b", now=T0 + timedelta(minutes=20), fact=True)
+    assert store.get("k").owner == "c"  # the other event's claim stands
+
+
+def test_dynamodb_checkpoint_takeover_keeps_the_person_attribute(dynamo_store):
+    key = "consent:phone:" + "a" * 64 + ":sms:t"
+    dynamo_store.claim(key, owner="a", now=T0, fact=True)
+    dynamo_store.claim(key, owner="a", now=T0 + timedelta(minutes=1), fact=True)
+    item = dynamo_store._client.get_item(TableName="idem", Key={"id": {"S": f"step#{key}"}})["Item"]
+    assert item["person"]["S"] == "phone:" + "a" * 64
 
 
 PHONE_KEY = "phone:" + "a" * 64
