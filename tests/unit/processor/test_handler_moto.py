@@ -163,3 +163,51 @@ def test_handler_order_shipped_costs_three_dynamodb_round_trips(handler_env):
     assert len(nomi.messages) == 1
     # Powertools' INPROGRESS put, the SMS step's claim (a put), and everything done in one batch write.
     assert calls == Counter({"PutItem": 2, "BatchWriteItem": 1})
+
+
+def _three_shipments() -> dict:
+    phones = ("+15555550100", "+15555550101", "+15555550102")
+    return {
+        "Records": [
+            sqs_record(
+                canonical_body(shipped(event_id=f"ship-{n}", shipment_id=f"F-{n}", phone=phone)),
+                message_id=f"m-{n}",
+            )
+            for n, phone in enumerate(phones)
+        ]
+    }
+
+
+def test_handler_batch_of_three_shipments_makes_one_final_write(handler_env):
+    app, nomi, _, _ = handler_env
+    with dynamodb_calls() as calls:
+        assert app.lambda_handler(_three_shipments(), _Context()) == {"batchItemFailures": []}
+    assert len(nomi.messages) == 3
+    # Per record its INPROGRESS put and its SMS claim; the batch's completions in one request.
+    assert calls == Counter({"PutItem": 6, "BatchWriteItem": 1})
+    items = boto3.client("dynamodb").scan(TableName="idem")["Items"]
+    states = {item["id"]["S"]: item.get("state", item.get("status"))["S"] for item in items}
+    assert [states[f"step#shipment:F-{n}:sms"] for n in range(3)] == ["done"] * 3
+    assert sorted(v for k, v in states.items() if k.startswith("processor#")) == ["COMPLETED"] * 3
+
+
+def test_handler_final_write_that_fails_fails_the_invocation(handler_env, monkeypatch):
+    from processor.checkpoints import CheckpointWriteError
+
+    app, nomi, _, _ = handler_env
+
+    def refuse(**_: object) -> None:
+        raise RuntimeError("DynamoDB unavailable")
+
+    # Records make no BatchWriteItem of their own: only the batch's final write fails.
+    monkeypatch.setattr(app.runtime().deps.checkpoints.client, "batch_write_item", refuse)
+    with pytest.raises(CheckpointWriteError):
+        app.lambda_handler(_three_shipments(), _Context())
+    assert len(nomi.messages) == 3
+    # SQS delivers the batch again: each record's INPROGRESS record and SMS claim are still there,
+    # so the retry checks NOMI before sending (tests/unit/hostile covers that path).
+    items = boto3.client("dynamodb").scan(TableName="idem")["Items"]
+    assert (
+        sorted(item["state"]["S"] for item in items if item["id"]["S"].startswith("step#"))
+        == ["attempted"] * 3
+    )
