@@ -211,3 +211,13 @@ def test_template_event_source_mapping_of_an_outside_function_raises():
     text = MAPPING_TEMPLATE.replace("!If [IsLive, !Ref Worker.Alias, !Ref Worker]", "other-function")
     with pytest.raises(TemplateError, match="names no function of the template"):
         _template(text).sqs_sources()
+
+
+def test_template_processor_mapping_follows_the_snapstart_parameter():
+    template_yaml = Path(__file__).resolve().parents[3] / "template.yaml"
+    off = load_template(template_yaml, stack_name="stack").sqs_sources()
+    on = load_template(template_yaml, stack_name="stack", parameter_overrides={"SnapStart": "Enabled"})
+    assert [(s.function_id, s.alias, s.reports_batch_item_failures) for s in off] == [
+        ("ProcessorFunction", None, True)
+    ]
+    assert [(s.function_id, s.alias) for s in on.sqs_sources()] == [("ProcessorFunction", "live")]
