@@ -3,7 +3,7 @@
 nomi-gateway send   a signed test event to a deployed or local gateway
 nomi-gateway tail   what became of each event (the processor's outcomes)
 nomi-gateway dlq    list, show and redrive dead-lettered messages
-nomi-gateway check  the NOMI API key and balance
+nomi-gateway check  the NOMI API key and balance; with --stack, whether the queue's processor version is current
 nomi-gateway consent show --phone|--email   one person's consent receipts
 nomi-gateway backfill shopify  a store's existing subscribers, queued for the processor
 """

@@ -58,7 +58,8 @@ _XRAY_WRITE = (
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
 )
-_SQS_EVENT_SOURCE = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+SQS_EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+"""What an SQS event source mapping calls with its function's role (Lambda checks them on creation)."""
 
 
 class PermissionsError(Exception):
@@ -160,12 +161,15 @@ def _statements(raw: Any, label: str) -> list[Statement]:
 
 
 def _implicit(template: Template, props: Mapping[str, Any]) -> list[Statement]:
+    """The managed policies SAM attaches. Only a function's own `SQS` event brings the SQS one: for an
+    explicit `AWS::Lambda::EventSourceMapping` the template's `Policies` must grant what the mapping
+    calls (checked by `PermissionGuard.check_event_source`, and used there)."""
     implicit = [Statement("Allow", _BASIC_EXECUTION, ("*",), "AWSLambdaBasicExecutionRole", False)]
     if str(template.resolve_static(props.get("Tracing", ""))) == "Active":
         implicit.append(Statement("Allow", _XRAY_WRITE, ("*",), "AWSXrayWriteOnlyAccess", False))
     if any(e.get("Type") == "SQS" for e in (props.get("Events") or {}).values()):
         implicit.append(
-            Statement("Allow", _SQS_EVENT_SOURCE, ("*",), "AWSLambdaSQSQueueExecutionRole", False)
+            Statement("Allow", SQS_EVENT_SOURCE_ACTIONS, ("*",), "AWSLambdaSQSQueueExecutionRole", False)
         )
     return implicit
 
@@ -313,6 +317,24 @@ class PermissionGuard:
             "ResponseMetadata": {"HTTPStatusCode": 403},
         }
         return AWSResponse("", 403, {}, None), parsed
+
+    # --- event source mappings -----------------------------------------------------------------------
+
+    def check_event_source(self, function: str, queue_arn: str) -> list[Call]:
+        """Create an SQS mapping as Lambda does: it polls with the function's role, and refuses the
+        mapping unless the role may receive, delete and read the queue's attributes. Each of those is
+        recorded as a call of the function (so the grants count as used); returns the ones refused,
+        also in `denied`."""
+        refused = []
+        role = self.roles.get(function)
+        for action in SQS_EVENT_SOURCE_ACTIONS:
+            call = Call(function, action, queue_arn)
+            with self._lock:
+                self.calls.add(call)
+                if role is None or not role.allows(action, queue_arn):
+                    self.denied.append(call)
+                    refused.append(call)
+        return refused
 
     # --- the findings ------------------------------------------------------------------------------
 

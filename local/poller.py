@@ -1,7 +1,8 @@
 """The SQS event source mapping, played locally for the processor.
 
 As Lambda's poller does: receive up to the template's BatchSize (gathering for up to
-MaximumBatchingWindowInSeconds), build the SQS event, invoke the function, delete what succeeded.
+MaximumBatchingWindowInSeconds), build the SQS event, invoke the function, delete what succeeded;
+receiving and deleting with the function's role (local/permissions.py checks them against it).
 With ReportBatchItemFailures the listed records stay on the queue; an exception or an invalid
 response fails the whole batch. Nothing is retried here: the records become visible again when the
 queue's visibility timeout expires and SQS redrives them to the DLQ after maxReceiveCount receives.
@@ -18,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local.permissions import acting_as
 from local.template import REGION, SqsSourceSpec
 
 _RECEIVE_MAX = 10  # SQS returns at most 10 messages per ReceiveMessage
@@ -151,14 +153,15 @@ class SqsPoller:
         messages: list[dict[str, Any]] = []
         wait = self._wait_seconds
         while len(messages) < self.source.batch_size and not self._stop.is_set():
-            answer = self._sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(_RECEIVE_MAX, self.source.batch_size - len(messages)),
-                WaitTimeSeconds=wait,
-                AttributeNames=["All"],
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            )
+            with acting_as(self.source.function_id):  # Lambda's poller uses the function's role
+                answer = self._sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(_RECEIVE_MAX, self.source.batch_size - len(messages)),
+                    WaitTimeSeconds=wait,
+                    AttributeNames=["All"],
+                    MessageSystemAttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
             received = answer.get("Messages", [])
             messages.extend(received)
             remaining = deadline - time.monotonic()
@@ -190,10 +193,13 @@ class SqsPoller:
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), _RECEIVE_MAX):
             chunk = messages[start : start + _RECEIVE_MAX]
-            self._sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
-            )
+            with acting_as(self.source.function_id):
+                self._sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                    ],
+                )
 
     def poll_once(self) -> BatchResult | None:
         """Receive and process one batch; None when the queue had nothing."""

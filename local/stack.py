@@ -294,6 +294,7 @@ class LocalStack:
             if not source.enabled:
                 continue
             queue_id = resources.queue_for_arn(str(resolver.resolve(source.queue)))
+            self._check_event_source(source.function_id, resources.queue_arns[queue_id])
             self._tap(runtime.functions[source.function_id])
             pollers.append(
                 SqsPoller(
@@ -310,6 +311,16 @@ class LocalStack:
                 )
             )
         return pollers
+
+    def _check_event_source(self, function_id: str, queue_arn: str) -> None:
+        """Lambda refuses a mapping whose function's role cannot poll the queue: say so (the calls are
+        in `permissions.denied`), and poll anyway so that the rest of the stack can be looked at."""
+        if self.permissions is None:
+            return
+        for call in self.permissions.check_event_source(function_id, queue_arn):
+            self.log.event(
+                "error", f"event source mapping refused: {call} is not allowed by its template role"
+            )
 
     def _fake_captcha_url(self) -> str:
         """Local CAPTCHA checks go to a fake siteverify on loopback (token local.captcha.PASS_TOKEN)."""

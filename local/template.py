@@ -327,15 +327,19 @@ class RouteSpec:
 
 @dataclass(frozen=True)
 class SqsSourceSpec:
-    """An SQS event source mapping of a function, as the template configures it."""
+    """An SQS event source mapping of a function, as the template configures it: a SAM `SQS` event or
+    an `AWS::Lambda::EventSourceMapping` resource."""
 
     function_id: str
     queue: Any
-    """The Queue property, unresolved (usually !GetAtt EventQueue.Arn)."""
+    """The queue's ARN, unresolved (usually !GetAtt EventQueue.Arn)."""
     batch_size: int = 10
     maximum_batching_window_seconds: int = 0
     function_response_types: tuple[str, ...] = ()
     enabled: bool = True
+    alias: str | None = None
+    """The alias the mapping invokes (None: the function's $LATEST). The local stack has one copy of
+    each function's code and configuration, so both run the same; it is kept for what it reports."""
 
     @property
     def reports_batch_item_failures(self) -> bool:
@@ -572,20 +576,60 @@ class Template:
         return apis
 
     def sqs_sources(self) -> list[SqsSourceSpec]:
-        sources = []
-        for function_id, props in self._function_events("SQS"):
-            settings = self.resolve_static({k: v for k, v in props.items() if k != "Queue"})
-            sources.append(
-                SqsSourceSpec(
-                    function_id=function_id,
-                    queue=props["Queue"],
-                    batch_size=int(settings.get("BatchSize", _DEFAULT_SQS_BATCH)),
-                    maximum_batching_window_seconds=int(settings.get("MaximumBatchingWindowInSeconds", 0)),
-                    function_response_types=tuple(settings.get("FunctionResponseTypes") or ()),
-                    enabled=str(settings.get("Enabled", "true")).lower() != "false",
-                )
-            )
+        """Every SQS event source: functions' SAM `SQS` events, and `AWS::Lambda::EventSourceMapping`
+        resources on a queue of the template (a mapping of another source, or of a queue outside the
+        template, has nothing local to poll)."""
+        sources = [
+            self._sqs_source(function_id, props["Queue"], props)
+            for function_id, props in self._function_events("SQS")
+        ]
+        for logical_id in self.of_type("AWS::Lambda::EventSourceMapping"):
+            props = self.properties(logical_id)
+            if self._is_template_queue(props.get("EventSourceArn")):
+                function_id, alias = self._mapping_target(logical_id, props.get("FunctionName"))
+                sources.append(self._sqs_source(function_id, props["EventSourceArn"], props, alias=alias))
         return sources
+
+    def _sqs_source(
+        self, function_id: str, queue: Any, props: Mapping[str, Any], *, alias: str | None = None
+    ) -> SqsSourceSpec:
+        settings = self.resolve_static(
+            {k: v for k, v in props.items() if k not in ("Queue", "EventSourceArn", "FunctionName")}
+        )
+        return SqsSourceSpec(
+            function_id=function_id,
+            queue=queue,
+            batch_size=int(settings.get("BatchSize", _DEFAULT_SQS_BATCH)),
+            maximum_batching_window_seconds=int(settings.get("MaximumBatchingWindowInSeconds", 0)),
+            function_response_types=tuple(settings.get("FunctionResponseTypes") or ()),
+            enabled=str(settings.get("Enabled", "true")).lower() != "false",
+            alias=alias,
+        )
+
+    def _is_template_queue(self, arn: Any) -> bool:
+        name, attribute = _get_att_parts(arn)
+        return attribute == "Arn" and name in self.of_type("AWS::SQS::Queue")
+
+    def _mapping_target(self, logical_id: str, value: Any) -> tuple[str, str | None]:
+        """The function an event source mapping invokes, and its alias: `!Ref F`, `!GetAtt F.Arn`,
+        SAM's `!Ref F.Alias` (the AutoPublishAlias), or an `!If` of those."""
+        functions = self.of_type("AWS::Serverless::Function")
+        if isinstance(value, dict) and list(value) == ["Fn::If"]:
+            condition, when_true, when_false = value["Fn::If"]
+            chosen = when_true if self._names.condition(condition) else when_false
+            return self._mapping_target(logical_id, chosen)
+        if isinstance(value, dict) and list(value) == ["Ref"]:
+            function_id, _, attribute = str(value["Ref"]).partition(".")
+            if function_id in functions and not attribute:
+                return function_id, None
+            if function_id in functions and attribute == "Alias":
+                alias = self.resolve_static(self.properties(function_id).get("AutoPublishAlias"))
+                if alias:
+                    return function_id, str(alias)
+        function_id, attribute = _get_att_parts(value)
+        if function_id in functions and attribute == "Arn":
+            return function_id, None
+        raise TemplateError(f"{logical_id}: FunctionName {value!r} names no function of the template")
 
 
 _QUEUE_ATTRIBUTES = {
@@ -599,6 +643,17 @@ _QUEUE_ATTRIBUTES = {
     "DeduplicationScope",
     "FifoThroughputLimit",
 }
+
+
+def _get_att_parts(value: Any) -> tuple[str | None, str | None]:
+    """(resource, attribute) of a `Fn::GetAtt` (list or dotted string form); (None, None) otherwise."""
+    if not (isinstance(value, dict) and list(value) == ["Fn::GetAtt"]):
+        return None, None
+    arg = value["Fn::GetAtt"]
+    parts = arg.split(".", 1) if isinstance(arg, str) else list(arg)
+    if len(parts) != 2 or not all(isinstance(part, str) for part in parts):
+        return None, None
+    return parts[0], parts[1]
 
 
 def _attribute_string(value: Any) -> str:

@@ -1,6 +1,6 @@
 """Lambda SnapStart runtime hooks: what the processor does before its snapshot and after each restore.
 
-With SnapStart (docs/snapstart.md; the template does not switch it on yet) Lambda runs the init phase once, when
+With SnapStart (the template's `SnapStart=Enabled`, docs/snapstart.md) Lambda runs the init phase once, when
 a version is published, and resumes every new execution environment from a snapshot of its memory.
 Whatever init left in memory is then shared by every restored environment, so:
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
 
-from cli.main import main
+from cli import check
+from cli.main import build_parser, main
 from sandbox import SandboxServer
 
 KEY = "cli-check-key-7f3a"
@@ -44,3 +46,54 @@ def test_cli_check_unreachable_nomi_exits_2(monkeypatch, capsys):
     monkeypatch.setenv("NOMI_API_KEY", KEY)
     assert main(["check", "--api-url", "http://127.0.0.1:9"]) == 2
     assert KEY not in capsys.readouterr().err
+
+
+class _DeployedStack:
+    """A deployed stack as `check --stack` reads it: outputs, the key's secret, and a processor whose
+    queue invokes the `live` alias on a version deployed before MemorySize changed."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def describe_stacks(self, *, StackName: str) -> dict:
+        outputs = {"NomiApiKeySecretArn": "nomi-key", "ProcessorEventSourceMappingId": "mapping-1"}
+        return {"Stacks": [{"Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}]}
+
+    def get_secret_value(self, *, SecretId: str) -> dict:
+        return {"SecretString": self.key}
+
+    def get_event_source_mapping(self, *, UUID: str) -> dict:
+        return {"FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:shop-Processor:live"}
+
+    def get_alias(self, *, FunctionName: str, Name: str) -> dict:
+        return {"FunctionVersion": "2"}
+
+    def get_function_configuration(self, *, FunctionName: str, Qualifier: str = "$LATEST") -> dict:
+        return {
+            "MemorySize": 512 if Qualifier == "2" else 1024,
+            "Environment": {"Variables": {"K": self.key}},
+        }
+
+
+def _check_stack(sandbox: SandboxServer, stack: _DeployedStack) -> tuple[int, str]:
+    out = io.StringIO()
+    args = build_parser().parse_args(["check", "--stack", "shop", "--api-url", sandbox.url])
+    status = check.run(
+        args, out=out, environ={}, secretsmanager=stack, cloudformation=stack, lambda_client=stack
+    )
+    return status, out.getvalue()
+
+
+def test_cli_check_stack_stale_processor_version_exits_4_after_the_key(sandbox):
+    status, out = _check_stack(sandbox, _DeployedStack(KEY))
+    assert status == 4
+    assert out.index("key accepted") < out.index("PROBLEM")
+    assert "differ from $LATEST in MemorySize" in out
+    assert KEY not in out
+
+
+def test_cli_check_stack_rejected_key_wins_over_a_stale_version(sandbox):
+    status, out = _check_stack(sandbox, _DeployedStack("revoked-key-0000"))
+    assert status == 1
+    assert "REJECTED" in out
+    assert "PROBLEM" in out

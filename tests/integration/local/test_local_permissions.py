@@ -1,9 +1,10 @@
 """Each function runs with the permissions its template role grants (moto enforces no IAM): every
 events/ file, an oversized (claim-checked) webhook, a transient NOMI failure and a poison message go
 through the local stack; then every AWS call each function made must be granted by its role, and every
-action the template grants must have been used (least privilege). Removing a permission from the
-template (say the processor's sqs:ChangeMessageVisibility) fails the first test; adding one nothing
-uses fails the second."""
+action the template grants must have been used (least privilege); the queue mapping's receives,
+deletes and attribute reads count as the processor's (Lambda polls with its role). Removing a
+permission from the template (say the processor's sqs:ChangeMessageVisibility) fails the first test;
+adding one nothing uses fails the second."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from botocore.exceptions import ClientError
 from local.demo import StackClient, run_demo
 from local.env import LocalSettings
 from local.events_io import Signer, shopify_hmac
-from local.permissions import acting_as
+from local.permissions import PermissionGuard, acting_as, build_guard
 from local.report import EventLog
 from local.stack import LocalStack
+from local.template import Pseudo, Template, parse_template_text
 from sandbox import FaultConfig
 
 pytestmark = pytest.mark.integration
@@ -147,3 +149,54 @@ def test_local_permissions_calls_outside_a_function_are_not_checked(stack):
     before = len(stack.permissions.calls)
     stack.aws.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])
     assert len(stack.permissions.calls) == before
+
+
+# --- an explicit SQS mapping (no SAM event, so no SQS grant from SAM): what its role must allow -----
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:queue"
+POLLING = """
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: worker
+      Handler: app.handler
+      Policies: [%s]
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Queue.Arn, FunctionName: !Ref Worker}
+"""
+POLL_GRANT = (
+    "{Statement: [{Sid: Poll, Effect: Allow, Resource: !GetAtt Queue.Arn,"
+    " Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes]}]}"
+)
+
+
+def _guard(policies: str) -> PermissionGuard:
+    template = Template(parse_template_text(POLLING % policies), root=ROOT, pseudo=Pseudo("stack"))
+    queue_arns = {("Queue", "Arn"): QUEUE_ARN}
+    resolver = template.resolver(ref=lambda name: name, attr=lambda name, attr: queue_arns[(name, attr)])
+    return build_guard(template, resolver, sample_arn=QUEUE_ARN)
+
+
+def test_local_permissions_event_source_role_without_poll_grant_is_refused():
+    guard = _guard("")
+    refused = guard.check_event_source("Worker", QUEUE_ARN)
+    assert sorted(c.action for c in refused) == [
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+    ]
+    assert guard.denied == refused
+
+
+def test_local_permissions_event_source_role_with_poll_grant_uses_it():
+    guard = _guard(POLL_GRANT)
+    assert guard.check_event_source("Worker", QUEUE_ARN) == []
+    assert (guard.denied, guard.unused_grants()) == ([], [])
+
+
+def test_local_permissions_event_source_grant_on_another_queue_is_refused():
+    guard = _guard(POLL_GRANT)
+    assert len(guard.check_event_source("Worker", QUEUE_ARN + "-other")) == 3

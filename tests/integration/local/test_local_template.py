@@ -158,3 +158,66 @@ def test_template_sqs_source_reads_batching_and_response_types():
 
 def test_template_layers_resolve_content_uri():
     assert _standin().layers() == {"HelperLayer": STANDIN.parent / "layers" / "helper"}
+
+
+# An explicit mapping, as template.yaml's processor has (docs/snapstart.md): the alias only with Live.
+MAPPING_TEMPLATE = """
+Parameters:
+  Live: {Type: String, Default: 'no'}
+Conditions:
+  IsLive: !Equals [!Ref Live, 'yes']
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Stream: {Type: AWS::Kinesis::Stream}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: worker, Handler: app.handler, AutoPublishAlias: live}
+  WorkerQueueMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Queue.Arn
+      FunctionName: !If [IsLive, !Ref Worker.Alias, !Ref Worker]
+      BatchSize: 7
+      MaximumBatchingWindowInSeconds: 2
+      FunctionResponseTypes: [ReportBatchItemFailures]
+  WorkerStreamMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Stream.Arn
+      FunctionName: !GetAtt Worker.Arn
+      StartingPosition: LATEST
+"""
+
+
+def test_template_event_source_mapping_reads_queue_batching_and_response_types():
+    (source,) = _template(MAPPING_TEMPLATE).sqs_sources()
+    assert (source.function_id, source.queue) == ("Worker", {"Fn::GetAtt": ["Queue", "Arn"]})
+    assert (source.batch_size, source.maximum_batching_window_seconds) == (7, 2)
+    assert source.reports_batch_item_failures
+    assert source.enabled
+
+
+def test_template_event_source_mapping_condition_false_invokes_latest():
+    (source,) = _template(MAPPING_TEMPLATE).sqs_sources()
+    assert source.alias is None
+
+
+def test_template_event_source_mapping_condition_true_invokes_the_alias():
+    (source,) = _template(MAPPING_TEMPLATE, Live="yes").sqs_sources()
+    assert (source.function_id, source.alias) == ("Worker", "live")
+
+
+def test_template_event_source_mapping_of_an_outside_function_raises():
+    text = MAPPING_TEMPLATE.replace("!If [IsLive, !Ref Worker.Alias, !Ref Worker]", "other-function")
+    with pytest.raises(TemplateError, match="names no function of the template"):
+        _template(text).sqs_sources()
+
+
+def test_template_processor_mapping_follows_the_snapstart_parameter():
+    template_yaml = Path(__file__).resolve().parents[3] / "template.yaml"
+    off = load_template(template_yaml, stack_name="stack").sqs_sources()
+    on = load_template(template_yaml, stack_name="stack", parameter_overrides={"SnapStart": "Enabled"})
+    assert [(s.function_id, s.alias, s.reports_batch_item_failures) for s in off] == [
+        ("ProcessorFunction", None, True)
+    ]
+    assert [(s.function_id, s.alias) for s in on.sqs_sources()] == [("ProcessorFunction", "live")]

@@ -16,7 +16,9 @@ EXISTING = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-token-AbCd
 def _processor(**overrides):
     template = load_template(TEMPLATE, stack_name="s", parameter_overrides=overrides)
     resolver = template.resolver(ref=lambda name: f"ref:{name}", attr=lambda name, attr: f"{name}.{attr}")
-    properties = resolver.resolve(template.properties("ProcessorFunction"))
+    # Environment and Policies only: the rest needs real values (VersionDescription splits layer ARNs).
+    processor = template.properties("ProcessorFunction")
+    properties = resolver.resolve({key: processor[key] for key in ("Environment", "Policies")})
     secrets = [
         p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
         for p in properties["Policies"]
