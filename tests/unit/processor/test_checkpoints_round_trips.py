@@ -209,3 +209,63 @@ def test_checkpoint_forget_writes_the_batchs_pending_items_first_so_they_are_del
             store.complete(key, owner="a", result={}, fact=True)
         assert store.forget(("phone:" + "a" * 64,)) == 1
     assert _item(idempotency_table, f"step#{key}") is None
+
+
+def test_checkpoint_batch_writes_a_chunk_once_two_are_held(store, idempotency_table):
+    persistence = CheckpointingPersistenceLayer(store)
+    with store.batch_of_work():
+        for n in range(24):  # 2 writes each (the SMS step's completion, the record's): 48 held
+            _record_done(store, persistence, n)
+        assert _item(idempotency_table, "processor#0") is None
+        _record_done(store, persistence, 24)  # 50: the first 25 are written now
+        assert _item(idempotency_table, "processor#0")["status"]["S"] == "COMPLETED"
+        assert _item(idempotency_table, "processor#24") is None  # among the 25 still held
+        assert store.get("shipment:24:sms").state == "done"
+    assert _item(idempotency_table, "processor#24")["status"]["S"] == "COMPLETED"
+
+
+class _FirstBatchWriteFails:
+    """The moto client, except that the first BatchWriteItem fails (throttled, say)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.failed = False
+
+    def batch_write_item(self, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("ProvisionedThroughputExceeded")
+        return self._client.batch_write_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_checkpoint_batch_chunk_that_fails_early_is_written_at_the_batchs_end(idempotency_table):
+    client = _FirstBatchWriteFails(idempotency_table)
+    store = DynamoDBCheckpoints("idem", client=client)
+    persistence = CheckpointingPersistenceLayer(store)
+    with store.batch_of_work():
+        for n in range(25):
+            _record_done(store, persistence, n)  # the 25th hands a chunk out, whose write fails quietly
+        assert client.failed
+        assert store.get("shipment:0:sms").state == "done"  # still held, still done
+    for n in range(25):
+        assert _item(idempotency_table, f"processor#{n}")["status"]["S"] == "COMPLETED"
+
+
+def test_checkpoint_batch_end_writes_its_chunks_side_by_side(store, idempotency_table):
+    persistence = CheckpointingPersistenceLayer(store)
+    both_in_flight = threading.Barrier(2, timeout=10)  # broken (and raising) if one waits for the other
+    write = store._batch_write
+
+    def meeting_the_other_chunk(requests: list[dict[str, Any]]) -> None:
+        both_in_flight.wait()
+        write(requests)
+
+    store._batch_write = meeting_the_other_chunk
+    with dynamodb_calls() as calls, store.batch_of_work():
+        for n in range(15):  # 30 writes held: 25 + 5 at the end
+            _record_done(store, persistence, n)
+    assert calls == Counter({"PutItem": 15, "BatchWriteItem": 2})
+    assert all(_item(idempotency_table, f"processor#{n}") for n in range(15))
