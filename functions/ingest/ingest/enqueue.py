@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gateway_events.wire import OutgoingEnvelope
+from gateway_events.wire import OutgoingEnvelope, raw_json_text
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -102,17 +102,11 @@ def send_envelope(envelope: OutgoingEnvelope, queue_url: str, body: str | None =
 
 
 def _render(envelope: OutgoingEnvelope, payload_bytes: bytes, payload_text: str | None = None) -> str:
-    """The envelope's JSON, reusing the original body's text when it is plain UTF-8 JSON
-    (`payload_text`, when given, is that text: `payload_bytes` decoded)."""
-    if payload_text is not None:
-        raw = payload_text
-    else:
-        try:
-            raw = payload_bytes.decode("utf-8")
-        except UnicodeDecodeError:
-            return envelope.to_json()  # json.loads also takes UTF-16/32 bodies: re-encode those as UTF-8
-    if raw.startswith("\ufeff"):
-        return envelope.to_json()
+    """The envelope's JSON, splicing in the original body's text when that is its JSON text
+    (`payload_text`, when given, is that text: `raw_json_text(payload_bytes)`)."""
+    raw = payload_text if payload_text is not None else raw_json_text(payload_bytes)
+    if raw is None:
+        return envelope.to_json()  # json.loads also takes UTF-16/32 bodies: re-encode those as UTF-8
     return envelope.to_json_with_raw_payload(raw)
 
 
@@ -126,7 +120,7 @@ def enqueue(
     payload_text: str | None = None,
 ) -> Enqueued:
     """Queue `envelope`; when it would not fit, park `payload_bytes` (the original body) in S3 first.
-    `payload_text` is `payload_bytes` decoded, when the caller has it already.
+    `payload_text` is `raw_json_text(payload_bytes)`, when the caller has it already.
 
     Never a rejection for size: HTTP API accepts 10 MB bodies, SQS 1 MiB messages.
     """

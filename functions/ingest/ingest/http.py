@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from gateway_events.compact_json import compact_writer
+from gateway_events.wire import raw_json_text
 
 _dumps = compact_writer()  # json.dumps(..., separators=(",", ":")), built once
 
@@ -51,6 +52,13 @@ class Request:
     def body_text(self) -> str | None:
         """The body as the event carried it, when that is the text of `body()` (not base64)."""
         return None if self.is_base64 else (self.raw_body or "")
+
+    @cached_property
+    def json_text(self) -> str | None:
+        """The body as the text `json.loads` parses, when that is its UTF-8 text (`raw_json_text`);
+        None when only `body()` reads right. Parsing this text skips the decode `json.loads(bytes)`
+        would make again, and the envelope splices the same text."""
+        return raw_json_text(self.body(), self.body_text)
 
     @cached_property
     def _body(self) -> bytes:

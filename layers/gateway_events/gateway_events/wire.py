@@ -107,6 +107,26 @@ class OutgoingEnvelope:
         return document
 
 
+def raw_json_text(body: bytes, decoded: str | None = None) -> str | None:
+    """The text `json.loads(body)` parses, when that text is `body`'s UTF-8 decoding; else None.
+
+    Such a text can be parsed as is (`json.loads(bytes)` would decode it again) and spliced verbatim
+    into an envelope (`to_json_with_raw_payload`). `json.loads` reads bytes as UTF-8 unless they start
+    with a BOM or hold a NUL in their first two bytes (UTF-16/32): not those, nor bytes that are not
+    UTF-8. The NUL is looked for in the first two characters, which also turns away the odd UTF-8 body
+    that `json.loads` reads as UTF-8 (it then takes the bytes route: slower, the same result), never
+    the reverse. `decoded`, when given, is `body.decode("utf-8")` already made.
+    """
+    if decoded is None:
+        try:
+            decoded = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if decoded.startswith("\ufeff") or "\x00" in decoded[:2]:
+        return None
+    return decoded
+
+
 def _iso(moment: datetime) -> str:
     """ISO 8601 as pydantic writes it: UTC as `Z`, other offsets kept."""
     text = moment.isoformat()

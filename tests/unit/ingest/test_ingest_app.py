@@ -77,6 +77,23 @@ def test_shopify_utf16_body_queued_with_the_same_payload(aws: AwsFakes) -> None:
     assert queued(aws)[0].payload == ORDER
 
 
+def test_shopify_bom_text_body_queued_with_the_same_payload(aws: AwsFakes) -> None:
+    # json.loads refuses a str that starts with a BOM but reads the same bytes: the bytes route is kept.
+    raw = b"\xef\xbb\xbf" + json.dumps(ORDER).encode()
+    assert invoke(shopify_event(raw))["statusCode"] == 200
+    assert queued(aws)[0].payload == ORDER
+
+
+@pytest.mark.parametrize("base64_body", [False, True])
+def test_shopify_utf16_body_without_bom_queued_as_valid_envelope(aws: AwsFakes, base64_body: bool) -> None:
+    # UTF-16-BE of ASCII JSON is also valid UTF-8 (with NULs): json.loads reads it as UTF-16, so its
+    # UTF-8 text is not the payload's JSON text and must not be spliced into the envelope.
+    raw = json.dumps(ORDER).encode("utf-16-be")
+    assert invoke(shopify_event(raw, base64_body=base64_body))["statusCode"] == 200
+    [message] = aws.messages()
+    assert parse_queue_message(message["Body"]).payload == ORDER
+
+
 def test_shopify_envelope_keeps_the_headers_that_matter(aws: AwsFakes) -> None:
     invoke(shopify_event(ORDER, extra_headers={"x-shopify-name": "nomi", "x-request-id": "zzz"}))
     [envelope] = queued(aws)
@@ -478,6 +495,20 @@ def test_request_body_plain_text_decoded_once_and_text_kept() -> None:
     assert request.body() is request.body()
     assert request.body_text is not None
     assert request.body_text.encode() == request.body()
+
+
+def test_request_json_text_plain_body_is_the_event_text() -> None:
+    from ingest.http import request_from_event
+
+    event = shopify_event(ORDER)
+    assert request_from_event(event).json_text is event["body"]
+
+
+def test_request_json_text_base64_utf8_body_is_its_decoded_text() -> None:
+    from ingest.http import request_from_event
+
+    request = request_from_event(shopify_event(ORDER, base64_body=True))
+    assert request.json_text == json.dumps(ORDER)
 
 
 def test_request_body_base64_has_no_event_text() -> None:
