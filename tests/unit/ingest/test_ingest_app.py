@@ -526,6 +526,14 @@ def test_request_header_names_not_str_or_values_not_str_made_str() -> None:
     assert request_from_event(event).headers == {"x-count": "3", "7": "seven"}
 
 
+def test_request_header_names_one_not_lower_case_all_looked_up_lower_case() -> None:
+    from ingest.http import request_from_event
+
+    event = http_event("/webhooks/shopify", b"{}", {"x-a": "1", "X-Shopify-Topic": "orders/paid"})
+    request = request_from_event(event)
+    assert (request.headers, request.header("X-A")) == ({"x-a": "1", "x-shopify-topic": "orders/paid"}, "1")
+
+
 def test_shopify_queued_logs_one_line_and_one_metric_document(
     aws: AwsFakes, capsys: pytest.CaptureFixture[str]
 ) -> None:
