@@ -34,6 +34,21 @@ def test_outgoing_envelope_to_json_equals_pydantic_envelope_json() -> None:
     assert envelope.to_json() == expected
 
 
+@pytest.mark.parametrize(
+    "received_at",
+    [
+        RECEIVED,
+        RECEIVED.replace(microsecond=0),
+        RECEIVED.replace(tzinfo=timezone(timedelta(0))),
+        RECEIVED.astimezone(timezone(timedelta(hours=-5, minutes=-30))),
+    ],
+)
+def test_outgoing_envelope_received_at_any_offset_written_as_pydantic_writes(received_at: datetime) -> None:
+    envelope = outgoing(received_at=received_at)
+    expected = Envelope(**{field: getattr(envelope, field) for field in envelope.__slots__}).to_json()  # type: ignore[arg-type]
+    assert envelope.to_json() == expected
+
+
 def test_outgoing_envelope_raw_payload_json_reads_back_as_the_same_envelope() -> None:
     envelope = outgoing()
     read = Envelope.model_validate_json(envelope.to_json_with_raw_payload(json.dumps(PAYLOAD)))

@@ -293,6 +293,8 @@ def test_oversized_payload_claim_checked_in_s3_round_trip(aws: AwsFakes) -> None
     assert (ref.size, ref.sha256) == (len(body), hashlib.sha256(body).hexdigest())
     assert ref.key.startswith("shopify/")
     assert ref.key.endswith("/wh%2Fbig%201.json")
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {"source": "shopify", "topic": "orders/paid", "event_id": "wh/big 1"}
 
 
 def test_payload_just_under_limit_sent_inline(aws: AwsFakes) -> None:
@@ -543,3 +545,8 @@ def test_shopify_queued_logs_one_line_and_one_metric_document(
     [document] = [w for w in written if "_aws" in w]
     assert (line["message"], line["event_id"], line["claim_checked"]) == ("event queued", "wh-log", False)
     assert (document["route"], document["Queued"]) == ("shopify", [1.0])
+
+
+def test_message_size_non_ascii_counted_in_utf8_bytes() -> None:
+    attributes = {"tópic": {"DataType": "String", "StringValue": "café"}}
+    assert enqueue.message_size("☕", attributes) == 3 + 6 + 6 + 5
