@@ -108,7 +108,7 @@ def handle_shopify(request: Request) -> Answer:
         return reject_signature("shopify", exc)
     topic = required_header(request, "x-shopify-topic")
     webhook_id = required_header(request, "x-shopify-webhook-id")
-    text = request.json_text
+    text = request.json_text()
     payload = parse_json_object(body if text is None else text)
     if topic not in SHOPIFY_TOPICS:
         return ignore("shopify", topic, webhook_id)
@@ -130,7 +130,7 @@ def handle_stripe(request: Request) -> Answer:
         verify_stripe(body, header, secrets, tolerance=config.stripe_tolerance_seconds, now=wall_clock())
     except SignatureVerificationError as exc:
         return reject_signature("stripe", exc)
-    text = request.json_text
+    text = request.json_text()
     event = parse_json_object(body if text is None else text)
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:

@@ -6,7 +6,6 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
 from gateway_events.compact_json import compact_writer
@@ -35,6 +34,7 @@ class Request:
     source_ip: str | None = None
     user_agent: str | None = None
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _decoded: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -50,23 +50,24 @@ class Request:
 
     def body(self) -> bytes:
         """The exact bytes the sender signed: base64-decoded when API Gateway encoded them."""
-        return self._body
+        # Decoded once per request: a 50 KB body is not copied again by each reader. A plain field
+        # rather than functools.cached_property, whose first read runs ~0.4 µs of Python.
+        if self._decoded is None:
+            self._decoded = self._decode_body()
+        return self._decoded
 
     @property
     def body_text(self) -> str | None:
         """The body as the event carried it, when that is the text of `body()` (not base64)."""
         return None if self.is_base64 else (self.raw_body or "")
 
-    @cached_property
     def json_text(self) -> str | None:
         """The body as the text `json.loads` parses, when that is its UTF-8 text (`raw_json_text`);
         None when only `body()` reads right. Parsing this text skips the decode `json.loads(bytes)`
         would make again, and the envelope splices the same text."""
         return raw_json_text(self.body(), self.body_text)
 
-    @cached_property
-    def _body(self) -> bytes:
-        # Once per request: a 50 KB body is not copied again by each reader.
+    def _decode_body(self) -> bytes:
         if self.raw_body is None:
             return b""
         if not self.is_base64:

@@ -503,14 +503,14 @@ def test_request_json_text_plain_body_is_the_event_text() -> None:
     from ingest.http import request_from_event
 
     event = shopify_event(ORDER)
-    assert request_from_event(event).json_text is event["body"]
+    assert request_from_event(event).json_text() is event["body"]
 
 
 def test_request_json_text_base64_utf8_body_is_its_decoded_text() -> None:
     from ingest.http import request_from_event
 
     request = request_from_event(shopify_event(ORDER, base64_body=True))
-    assert request.json_text == json.dumps(ORDER)
+    assert request.json_text() == json.dumps(ORDER)
 
 
 def test_request_body_base64_has_no_event_text() -> None:
