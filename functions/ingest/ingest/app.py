@@ -108,14 +108,15 @@ def handle_shopify(request: Request) -> Answer:
         return reject_signature("shopify", exc)
     topic = required_header(request, "x-shopify-topic")
     webhook_id = required_header(request, "x-shopify-webhook-id")
-    payload = parse_json_object(body)
+    text = request.json_text()
+    payload = parse_json_object(body if text is None else text)
     if topic not in SHOPIFY_TOPICS:
         return ignore("shopify", topic, webhook_id)
     headers = {name: request.headers[name] for name in SHOPIFY_KEPT_HEADERS if name in request.headers}
     envelope = build_envelope(
         source="shopify", event_id=webhook_id, topic=topic, request=request, headers=headers, payload=payload
     )
-    return queue(envelope, body, request.body_text)
+    return queue(envelope, body, text)
 
 
 def handle_stripe(request: Request) -> Answer:
@@ -129,7 +130,8 @@ def handle_stripe(request: Request) -> Answer:
         verify_stripe(body, header, secrets, tolerance=config.stripe_tolerance_seconds, now=wall_clock())
     except SignatureVerificationError as exc:
         return reject_signature("stripe", exc)
-    event = parse_json_object(body)
+    text = request.json_text()
+    event = parse_json_object(body if text is None else text)
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:
         raise MalformedRequestError("a Stripe event needs a string `id` and `type`")
@@ -138,7 +140,7 @@ def handle_stripe(request: Request) -> Answer:
     envelope = build_envelope(
         source="stripe", event_id=event_id, topic=event_type, request=request, headers={}, payload=event
     )
-    return queue(envelope, body, request.body_text)
+    return queue(envelope, body, text)
 
 
 def handle_signup(request: Request) -> Answer:
@@ -318,7 +320,7 @@ def required_header(request: Request, name: str) -> str:
     return value
 
 
-def parse_json_object(body: bytes) -> dict[str, Any]:
+def parse_json_object(body: str | bytes) -> dict[str, Any]:
     """json.loads, and nothing more: the processor owns the payload's shape."""
     try:
         data = json.loads(body)
@@ -353,8 +355,8 @@ def envelope_payload_bytes(envelope: OutgoingEnvelope) -> bytes:
 
 
 def queue(envelope: OutgoingEnvelope, payload_bytes: bytes, payload_text: str | None = None) -> Answer:
-    """Enqueue and answer 200; EnqueueError propagates (→ 503). `payload_text`: `payload_bytes` as
-    the event carried them, when it did as text (saves decoding them again)."""
+    """Enqueue and answer 200; EnqueueError propagates (→ 503). `payload_text`: the JSON text of
+    `payload_bytes` (`raw_json_text`), when the caller has it (saves decoding them again)."""
     config = get_config()
     result = enqueue(
         envelope,

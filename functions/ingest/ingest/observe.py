@@ -14,7 +14,9 @@ webhook bodies, i.e. personal data) and debug sampling (the front door logs noth
 
 from __future__ import annotations
 
+import itertools
 import os
+import string
 import sys
 import time
 from collections.abc import Mapping
@@ -29,6 +31,9 @@ _TRUE = ("1", "true", "yes", "on", "y", "t")
 # As Powertools serialises a record: compact, anything else as str().
 _dumps = compact_writer(default=str)
 _string = compact_string()
+# "000" to "999" in order: a line's milliseconds looked up, not formatted (a format spec costs more
+# than the rest of the timestamp). Joined digit triples: ~50 µs at import, a quarter of formatting them.
+_MILLISECONDS = tuple(map("".join, itertools.product(string.digits, repeat=3)))
 # The keys of a line that its fields cannot replace.
 _RESERVED = frozenset(
     (
@@ -174,7 +179,7 @@ class JsonLogger:
             self._second = second
             self._stamp = (time.strftime("%Y-%m-%d %H:%M:%S,", moment), time.strftime("%z", moment))
         head, zone = self._stamp
-        return f"{head}{int((now - second) * 1000):03d}{zone}"
+        return f"{head}{_MILLISECONDS[int((now - second) * 1000)]}{zone}"
 
 
 class EmfMetrics:

@@ -8,7 +8,6 @@ these functions against the official package.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import time
 from collections.abc import Sequence
@@ -27,7 +26,12 @@ def shopify_signature(body: bytes, secret: str) -> str:
 
 def _shopify_signature_bytes(body: bytes, secret: str) -> bytes:
     # Bytes, as compared: no str round trip per request.
-    return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest())
+    return base64.b64encode(_hmac_sha256(secret.encode("utf-8"), body))
+
+
+def _hmac_sha256(key: bytes, message: bytes) -> bytes:
+    # hmac.digest with the digest's name is the one-shot HMAC of OpenSSL: no HMAC object is built.
+    return hmac.digest(key, message, "sha256")
 
 
 def verify_shopify(body: bytes, signature: str | None, secrets: Sequence[str]) -> None:
@@ -47,7 +51,7 @@ def verify_shopify(body: bytes, signature: str | None, secrets: Sequence[str]) -
 def stripe_signature(body: bytes, secret: str, timestamp: int) -> str:
     """The hex `v1` signature Stripe computes over `"<timestamp>." + body`."""
     signed_payload = str(timestamp).encode("ascii") + b"." + body
-    return hmac.new(secret.encode("utf-8"), signed_payload, hashlib.sha256).hexdigest()
+    return _hmac_sha256(secret.encode("utf-8"), signed_payload).hex()
 
 
 def stripe_signature_header(body: bytes, secrets: Sequence[str], timestamp: int) -> str:

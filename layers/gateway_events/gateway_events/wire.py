@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from gateway_events.compact_json import compact_string, compact_writer
@@ -107,8 +107,30 @@ class OutgoingEnvelope:
         return document
 
 
+def raw_json_text(body: bytes, decoded: str | None = None) -> str | None:
+    """The text `json.loads(body)` parses, when that text is `body`'s UTF-8 decoding; else None.
+
+    Such a text can be parsed as is (`json.loads(bytes)` would decode it again) and spliced verbatim
+    into an envelope (`to_json_with_raw_payload`). `json.loads` reads bytes as UTF-8 unless they start
+    with a BOM or hold a NUL in their first two bytes (UTF-16/32): not those, nor bytes that are not
+    UTF-8. The NUL is looked for in the first two characters, which also turns away the odd UTF-8 body
+    that `json.loads` reads as UTF-8 (it then takes the bytes route: slower, the same result), never
+    the reverse. `decoded`, when given, is `body.decode("utf-8")` already made.
+    """
+    if decoded is None:
+        try:
+            decoded = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if decoded.startswith("\ufeff") or "\x00" in decoded[:2]:
+        return None
+    return decoded
+
+
 def _iso(moment: datetime) -> str:
     """ISO 8601 as pydantic writes it: UTC as `Z`, other offsets kept."""
+    if moment.tzinfo is UTC:  # what the front door stamps: a naive isoformat is ~0.4 µs cheaper
+        return moment.replace(tzinfo=None).isoformat() + "Z"
     text = moment.isoformat()
     # isoformat writes a zero offset, and only a zero offset, as "+00:00".
     return text[:-6] + "Z" if text.endswith("+00:00") else text

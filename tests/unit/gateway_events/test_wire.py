@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from gateway_events import Envelope
-from gateway_events.wire import EnvelopeWriteError, OutgoingEnvelope
+from gateway_events.wire import EnvelopeWriteError, OutgoingEnvelope, raw_json_text
 
 RECEIVED = datetime(2026, 12, 3, 14, 0, 1, 250_000, tzinfo=UTC)
 PAYLOAD = {"id": 1, "name": "#1042", "note": "café ☕"}
@@ -30,6 +30,21 @@ def outgoing(**overrides: object) -> OutgoingEnvelope:
 
 def test_outgoing_envelope_to_json_equals_pydantic_envelope_json() -> None:
     envelope = outgoing()
+    expected = Envelope(**{field: getattr(envelope, field) for field in envelope.__slots__}).to_json()  # type: ignore[arg-type]
+    assert envelope.to_json() == expected
+
+
+@pytest.mark.parametrize(
+    "received_at",
+    [
+        RECEIVED,
+        RECEIVED.replace(microsecond=0),
+        RECEIVED.replace(tzinfo=timezone(timedelta(0))),
+        RECEIVED.astimezone(timezone(timedelta(hours=-5, minutes=-30))),
+    ],
+)
+def test_outgoing_envelope_received_at_any_offset_written_as_pydantic_writes(received_at: datetime) -> None:
+    envelope = outgoing(received_at=received_at)
     expected = Envelope(**{field: getattr(envelope, field) for field in envelope.__slots__}).to_json()  # type: ignore[arg-type]
     assert envelope.to_json() == expected
 
@@ -97,3 +112,36 @@ def test_outgoing_envelope_raw_payload_text_equals_to_json_text(overrides: dict[
     expected_head = json.dumps(document, ensure_ascii=False, separators=(",", ":"))[:-1]
     assert envelope.to_json_with_raw_payload(raw) == f'{expected_head},"payload":{raw}}}'
     assert payload == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id":1}',
+        '{"note":"café ☕"}'.encode(),
+        b"\xef\xbb\xbf" + b'{"id":1}',
+        '{"id":1}'.encode("utf-16"),
+        '{"id":1}'.encode("utf-16-be"),
+        '{"id":1}'.encode("utf-16-le"),
+        '{"id":1}'.encode("utf-32"),
+        '{"id":1}'.encode("utf-32-le"),
+        b"{}",
+        b"\x00{",
+        b"7",
+        b"\xff{}",
+    ],
+)
+def test_raw_json_text_any_body_is_what_json_loads_reads_or_none(body: bytes) -> None:
+    text = raw_json_text(body)
+    if text is not None:
+        # json.loads(bytes) decodes as UTF-8 exactly these bodies: the text is what it parses.
+        assert (json.detect_encoding(body), text) == ("utf-8", body.decode("utf-8"))
+    elif json.detect_encoding(body) == "utf-8":
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+
+
+def test_raw_json_text_decoded_given_is_checked_the_same() -> None:
+    assert raw_json_text(b"", '{"id":1}') == '{"id":1}'
+    assert raw_json_text(b"", "\ufeff{}") is None
+    assert raw_json_text(b"", "{\x00") is None

@@ -77,6 +77,23 @@ def test_shopify_utf16_body_queued_with_the_same_payload(aws: AwsFakes) -> None:
     assert queued(aws)[0].payload == ORDER
 
 
+def test_shopify_bom_text_body_queued_with_the_same_payload(aws: AwsFakes) -> None:
+    # json.loads refuses a str that starts with a BOM but reads the same bytes: the bytes route is kept.
+    raw = b"\xef\xbb\xbf" + json.dumps(ORDER).encode()
+    assert invoke(shopify_event(raw))["statusCode"] == 200
+    assert queued(aws)[0].payload == ORDER
+
+
+@pytest.mark.parametrize("base64_body", [False, True])
+def test_shopify_utf16_body_without_bom_queued_as_valid_envelope(aws: AwsFakes, base64_body: bool) -> None:
+    # UTF-16-BE of ASCII JSON is also valid UTF-8 (with NULs): json.loads reads it as UTF-16, so its
+    # UTF-8 text is not the payload's JSON text and must not be spliced into the envelope.
+    raw = json.dumps(ORDER).encode("utf-16-be")
+    assert invoke(shopify_event(raw, base64_body=base64_body))["statusCode"] == 200
+    [message] = aws.messages()
+    assert parse_queue_message(message["Body"]).payload == ORDER
+
+
 def test_shopify_envelope_keeps_the_headers_that_matter(aws: AwsFakes) -> None:
     invoke(shopify_event(ORDER, extra_headers={"x-shopify-name": "nomi", "x-request-id": "zzz"}))
     [envelope] = queued(aws)
@@ -276,6 +293,8 @@ def test_oversized_payload_claim_checked_in_s3_round_trip(aws: AwsFakes) -> None
     assert (ref.size, ref.sha256) == (len(body), hashlib.sha256(body).hexdigest())
     assert ref.key.startswith("shopify/")
     assert ref.key.endswith("/wh%2Fbig%201.json")
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {"source": "shopify", "topic": "orders/paid", "event_id": "wh/big 1"}
 
 
 def test_payload_just_under_limit_sent_inline(aws: AwsFakes) -> None:
@@ -480,6 +499,20 @@ def test_request_body_plain_text_decoded_once_and_text_kept() -> None:
     assert request.body_text.encode() == request.body()
 
 
+def test_request_json_text_plain_body_is_the_event_text() -> None:
+    from ingest.http import request_from_event
+
+    event = shopify_event(ORDER)
+    assert request_from_event(event).json_text() is event["body"]
+
+
+def test_request_json_text_base64_utf8_body_is_its_decoded_text() -> None:
+    from ingest.http import request_from_event
+
+    request = request_from_event(shopify_event(ORDER, base64_body=True))
+    assert request.json_text() == json.dumps(ORDER)
+
+
 def test_request_body_base64_has_no_event_text() -> None:
     from ingest.http import request_from_event
 
@@ -495,6 +528,14 @@ def test_request_header_names_not_str_or_values_not_str_made_str() -> None:
     assert request_from_event(event).headers == {"x-count": "3", "7": "seven"}
 
 
+def test_request_header_names_one_not_lower_case_all_looked_up_lower_case() -> None:
+    from ingest.http import request_from_event
+
+    event = http_event("/webhooks/shopify", b"{}", {"x-a": "1", "X-Shopify-Topic": "orders/paid"})
+    request = request_from_event(event)
+    assert (request.headers, request.header("X-A")) == ({"x-a": "1", "x-shopify-topic": "orders/paid"}, "1")
+
+
 def test_shopify_queued_logs_one_line_and_one_metric_document(
     aws: AwsFakes, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -504,3 +545,8 @@ def test_shopify_queued_logs_one_line_and_one_metric_document(
     [document] = [w for w in written if "_aws" in w]
     assert (line["message"], line["event_id"], line["claim_checked"]) == ("event queued", "wh-log", False)
     assert (document["route"], document["Queued"]) == ("shopify", [1.0])
+
+
+def test_message_size_non_ascii_counted_in_utf8_bytes() -> None:
+    attributes = {"tópic": {"DataType": "String", "StringValue": "café"}}
+    assert enqueue.message_size("☕", attributes) == 3 + 6 + 6 + 5

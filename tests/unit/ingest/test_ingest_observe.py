@@ -49,6 +49,19 @@ def test_logger_line_has_powertools_keys_and_fields(capsys: pytest.CaptureFixtur
     assert (line["source"], line["claim_checked"]) == ("shopify", False)
 
 
+@pytest.mark.parametrize("now", [1796566145.0, 1796566145.0071, 1796566145.0999, 1796566145.9999])
+def test_logger_timestamp_any_millisecond_three_digits_truncated(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, now: float
+) -> None:
+    monkeypatch.setattr(observe.time, "time", lambda: now)
+    logger = JsonLogger(service="ingest", level=20)
+    logger.info("event queued")
+    [line] = lines(capsys)
+    moment = observe.time.localtime(int(now))
+    second, zone = observe.time.strftime("%Y-%m-%d %H:%M:%S", moment), observe.time.strftime("%z", moment)
+    assert line["timestamp"] == f"{second},{int((now - int(now)) * 1000):03d}{zone}"
+
+
 def test_logger_keys_match_powertools_logger(capsys: pytest.CaptureFixture[str]) -> None:
     from aws_lambda_powertools import Logger
 
