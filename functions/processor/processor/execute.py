@@ -14,9 +14,6 @@ checked before repeating it) or "fresh".
 
 Send safety: the send step is marked `attempted` before messages/create; a retry that finds our own
 attempt uses `send_message_safely(attempted_since=...)`, which looks the message up before sending.
-The claims of a plan's sends and conversions are taken while its contacts/create is in flight (their
-DynamoDB round trip hidden behind NOMI's): an earlier claim only widens the lookup's window, and
-a run that ends without using one drops it again when it was fresh.
 
 Consent safety: the newest-wins watermark is read before a consent call and advanced only after NOMI
 accepted it. A web-form or checkout SMS opt-in for an existing contact that NOMI shows as having
@@ -27,10 +24,8 @@ opt-out, only the person texting START can re-subscribe, so the attempt is an ou
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -39,7 +34,7 @@ from gateway_events.canonical import ConsentEvidence
 from gateway_events.identity import normalize_identity
 from nomi_client.errors import AmbiguousSendError, CoolingOffError, NomiAPIError, NotFoundError
 from nomi_client.models import ConsentInput
-from processor.checkpoints import Checkpoint, CheckpointStore, StepBusyError, StepDoneError
+from processor.checkpoints import Checkpoint, CheckpointStore, StepDoneError
 from processor.counting import CallCounter as CallCounter  # re-exported: the executor's Observer
 from processor.errors import TransientEventError
 from processor.plan import (
@@ -63,17 +58,6 @@ _STANDARD_TOKENS = ("name", "first_name", "last_name", "st", "state", "link")
 # Opt-ins that the person's own earlier opt-out at NOMI overrides: only a keyword (START) undoes a STOP.
 _BOX_SOURCES = frozenset({"webform", "checkout"})
 _OPT_OUT_SOURCES = frozenset({"stop", "spam_report", "unsubscribe_link"})
-# Steps whose claim may be taken while contacts/create is in flight (nothing they check depends on it).
-_CLAIMED_AHEAD = (SendTransactional, RecordConversion)
-_NOT_AHEAD = object()
-
-
-@functools.cache
-def _claims_ahead() -> ThreadPoolExecutor:
-    """The container's threads for claims taken ahead (one per record in flight, two steps each)."""
-    return ThreadPoolExecutor(max_workers=20, thread_name_prefix="claim-ahead")
-
-
 # NOMI's answer to contacts/create with update=false for a phone it knows (the sandbox: 409).
 _EXISTS_STATUS = 409
 
@@ -186,11 +170,8 @@ class Executor:
         run.redelivery = redelivery
         for skip in plan.skips:
             run.skip_plan(skip)
-        try:
-            for step in plan.steps:
-                run.step(step)
-        finally:
-            run.drop_unused_claims()
+        for step in plan.steps:
+            run.step(step)
         return run.outcome
 
 
@@ -210,8 +191,6 @@ class _Run:
         self.watermarks: dict[tuple[str, str], datetime | None] = {}
         self.claims: dict[str, Checkpoint | None] = {}
         """Steps claimed in this run → the earlier attempt each claim took over (None: fresh)."""
-        self.ahead: dict[str, Future[Checkpoint | None]] = {}
-        """Claims taken ahead of their step (`claim_ahead`), not yet used by it."""
         self.redelivery = False
         self.upsert_attempted = False
         """A redelivery found the upsert claimed by an attempt that carried consent (before this
@@ -251,49 +230,13 @@ class _Run:
         if key in self.claims:
             return self.claims[key]
         try:
-            previous = self.claimed_ahead(key)
-            if previous is _NOT_AHEAD:
-                previous = self.store.claim(key, owner=self.owner, now=self.clock(), fact=step.fact)
+            previous = self.store.claim(key, owner=self.owner, now=self.clock(), fact=step.fact)
         except StepDoneError as done:
             self.resume_from(step, done.checkpoint)
             self.record(step, "already_done")
             return False
         self.claims[key] = previous
         return previous
-
-    def claimed_ahead(self, key: str) -> Any:
-        """The answer of the claim taken ahead for `key`, or _NOT_AHEAD: none was, or it found the
-        step busy (the other thread does not see completions this record still holds, so the step is
-        asked again from here, where an earlier event of the same envelope may have completed it)."""
-        ahead = self.ahead.pop(key, None)
-        if ahead is None:
-            return _NOT_AHEAD
-        try:
-            return ahead.result()
-        except StepBusyError:
-            return _NOT_AHEAD
-
-    def claim_ahead(self) -> None:
-        """Start claiming the plan's sends and conversions on another thread: `claim` then waits for
-        the answer instead of asking. Only for a run's first claims (a step claimed or done is not)."""
-        for step in self.plan.steps:
-            key = self.full_key(step)
-            if isinstance(step, _CLAIMED_AHEAD) and key not in self.claims and key not in self.ahead:
-                self.ahead[key] = _claims_ahead().submit(
-                    self.store.claim, key, owner=self.owner, now=self.clock(), fact=step.fact
-                )
-
-    def drop_unused_claims(self) -> None:
-        """The claims taken ahead whose step never ran (an earlier step failed): a fresh one certainly
-        had no effect and goes; one that took over an earlier attempt stays, as in `release`."""
-        for key, ahead in self.ahead.items():
-            try:
-                previous = ahead.result()
-            except Exception:  # noqa: S112 - done or busy: nothing of ours to drop
-                continue
-            if previous is None:
-                self.store.release(key, owner=self.owner)
-        self.ahead.clear()
 
     def release(self, step: Step) -> None:
         """Drop this run's fresh claim on the step (it certainly had no effect). A claim that took
@@ -401,7 +344,6 @@ class _Run:
         earlier = self.upsert_attempted or any(
             isinstance(self.claims.get(self.full_key(c)), Checkpoint) for c in attach.values()
         )
-        self.claim_ahead()
         try:
             contact = self.create_contact(step, attach, earlier)
         except AmbiguousSendError:
