@@ -17,9 +17,8 @@ Round trips: a fresh claim is one conditional PutItem whose refusal returns the 
 a takeover of an earlier attempt a second one conditioned on that attempt being unchanged; inside
 a `unit_of_work()` (one record) completions are buffered and handed over, with the idempotency record's
 own completion (`processor.idempotency`), to the `batch_of_work()` (one SQS batch), which writes every
-record's in BatchWriteItems of 25, side by side, when the batch ends (a big batch sends a chunk as soon
-as two are held): a batch of 10 ends with one or two requests side by side, not ten. Until written
-they read back as done, from any thread. A crash before that write leaves the claims
+record's in BatchWriteItems of 25 when the batch ends: a batch of 10 costs one final write, not ten.
+Until then they read back as done, from any thread. A crash before that write leaves the claims
 `attempted`: the retry then checks NOMI before repeating an effect, as after any lost answer.
 
 `InMemoryCheckpoints` implements the same protocol for unit tests.
