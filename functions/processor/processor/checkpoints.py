@@ -155,55 +155,25 @@ class CheckpointWriteError(TransientEventError):
 
 class _Pending:
     """The final writes of a batch's finished records, by item id (a later write of an item replaces
-    an earlier one: BatchWriteItem refuses one item twice in a request).
-
-    Past two BatchWriteItems' worth, a full one is handed out to be written at once by the thread
-    whose record filled it, while later records still wait on NOMI: a big batch holds at most 49
-    writes back, and its end writes at most two requests, side by side. Until written, every item
-    reads as done."""
+    an earlier one: BatchWriteItem refuses one item twice in a request)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._waiting: dict[str, dict[str, Any]] = {}
-        self._writing: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._requests: dict[str, dict[str, Any]] = {}
 
-    def add(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Hold `requests`; returns the requests to write now (a full BatchWriteItem, or none)."""
+    def add(self, requests: list[dict[str, Any]]) -> None:
         with self._lock:
             for request in requests:
-                self._waiting[_item_id(request)] = request
-            # Two chunks' worth before one goes: a batch of 10 leaves its writes to its end, where
-            # they go side by side, rather than writing one chunk behind its ninth record.
-            if len(self._waiting) < 2 * _BATCH_WRITE_MAX:
-                return []
-            chunk = [self._waiting.pop(item_id) for item_id in list(self._waiting)[:_BATCH_WRITE_MAX]]
-            self._writing.update((_item_id(request), request) for request in chunk)
-            return chunk
-
-    def landed(self, chunk: list[dict[str, Any]], *, written: bool) -> None:
-        """A handed-out chunk's write ended; unwritten, it waits again for the batch's end (behind any
-        newer write of the same item)."""
-        with self._lock:
-            for request in chunk:
-                item_id = _item_id(request)
-                if self._writing.get(item_id) is request:
-                    del self._writing[item_id]
-                if not written:
-                    self._waiting.setdefault(item_id, request)
-            self._lock.notify_all()
+                self._requests[_item_id(request)] = request
 
     def done_item(self, item_id: str) -> dict[str, Any] | None:
         with self._lock:
-            request = self._waiting.get(item_id) or self._writing.get(item_id) or {}
-        put = request.get("PutRequest")
+            put = self._requests.get(item_id, {}).get("PutRequest")
         return None if put is None else put["Item"]
 
     def take(self) -> list[dict[str, Any]]:
-        """Everything still waiting, once no handed-out chunk is being written (so that what it
-        returns, once written, leaves nothing of the batch unwritten)."""
         with self._lock:
-            self._lock.wait_for(lambda: not self._writing)
-            requests, self._waiting = list(self._waiting.values()), {}
+            requests, self._requests = list(self._requests.values()), {}
         return requests
 
 
@@ -366,7 +336,7 @@ class DynamoDBCheckpoints:
             unit = self._unit()
             requests = [{"PutRequest": {"Item": item}} for item in unit.done.values()] if unit else []
             if self._pending is not None:
-                self._write_early(self._pending.add(requests))
+                self._pending.add(requests)
             else:
                 for request in requests:
                     with suppress(Exception):
@@ -391,39 +361,14 @@ class DynamoDBCheckpoints:
             pending, self._pending = self._pending, None
             self._write_all(pending.take())
 
-    def _write_early(self, chunk: list[dict[str, Any]]) -> None:
-        """Write a full chunk the batch handed out; a failure leaves it to the batch's end (the record
-        that filled it is not the one whose writes failed, and it must not fail for them)."""
-        pending = self._pending
-        if not chunk or pending is None:
-            return
-        written = False
-        try:
-            self._batch_write(chunk)
-            written = True
-        except Exception:  # noqa: S110 - retried, and reported if it fails again, at the batch's end
-            pass
-        finally:
-            pending.landed(chunk, written=written)
-
     def _write_all(self, requests: list[dict[str, Any]]) -> None:
-        """One PutItem/DeleteItem for a lone request, BatchWriteItems of 25 for more, side by side
-        (one round trip, not one per chunk: the batch's answer waits on them)."""
-        chunks = [
-            requests[start : start + _BATCH_WRITE_MAX] for start in range(0, len(requests), _BATCH_WRITE_MAX)
-        ]
+        """One PutItem/DeleteItem for a lone request, BatchWriteItems of 25 for more."""
         try:
-            if not requests:
-                return
             if len(requests) == 1:
                 self._write_one(requests[0])
-            elif len(chunks) == 1:
-                self._batch_write(chunks[0])
             else:
-                from concurrent.futures import ThreadPoolExecutor
-
-                with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-                    list(pool.map(self._batch_write, chunks))
+                for start in range(0, len(requests), _BATCH_WRITE_MAX):
+                    self._batch_write(requests[start : start + _BATCH_WRITE_MAX])
         except Exception as exc:
             raise CheckpointWriteError(f"{len(requests)} checkpoint writes could not be made") from exc
 
@@ -439,7 +384,7 @@ class DynamoDBCheckpoints:
         requests = [{"PutRequest": {"Item": unit.done[key]}} for key in written] if unit is not None else []
         requests += extra
         if self._pending is not None:
-            self._write_early(self._pending.add(requests))
+            self._pending.add(requests)
         elif len(requests) == 1:
             self._write_one(requests[0])
         else:
