@@ -140,12 +140,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     worker.stats = observability.BatchStats()
     metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(event.get("Records") or []))
     try:
-        # The records' final writes are held and made together when the batch ends (one request,
-        # not one per record); if they cannot be, the invocation fails and SQS delivers it again.
-        with worker.deps.checkpoints.batch_of_work():
-            return process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     finally:
         deadline.finish()
         emit(worker.stats, metrics)

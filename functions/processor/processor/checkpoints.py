@@ -15,11 +15,9 @@ erasure finds and deletes that person's items without a scan.
 
 Round trips: a fresh claim is one conditional PutItem whose refusal returns the item (no read first),
 a takeover of an earlier attempt a second one conditioned on that attempt being unchanged; inside
-a `unit_of_work()` (one record) completions are buffered and handed over, with the idempotency record's
-own completion (`processor.idempotency`), to the `batch_of_work()` (one SQS batch), which writes every
-record's in BatchWriteItems of 25 when the batch ends: a batch of 10 costs one final write, not ten.
-Until then they read back as done, from any thread. A crash before that write leaves the claims
-`attempted`: the retry then checks NOMI before repeating an effect, as after any lost answer.
+a `unit_of_work()` completions are buffered and written together, with the idempotency record's own
+completion (`processor.idempotency`), in one BatchWriteItem. A crash before that write leaves the
+claims `attempted`: the retry then checks NOMI before repeating an effect, as after any lost answer.
 
 `InMemoryCheckpoints` implements the same protocol for unit tests.
 """
@@ -142,46 +140,6 @@ class CheckpointStore(Protocol):
         when it ends (normally the idempotency record's completion has written it already)."""
         ...
 
-    def batch_of_work(self) -> Any:
-        """A context (one SQS batch) that may hold the records' final writes until it ends, where it
-        writes them together; raises CheckpointWriteError when they cannot be written."""
-        ...
-
-
-class CheckpointWriteError(TransientEventError):
-    """The batch's final writes failed even one by one: the invocation fails and SQS delivers the
-    batch again; its records find their claims `attempted` and check NOMI before repeating an effect."""
-
-
-class _Pending:
-    """The final writes of a batch's finished records, by item id (a later write of an item replaces
-    an earlier one: BatchWriteItem refuses one item twice in a request)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._requests: dict[str, dict[str, Any]] = {}
-
-    def add(self, requests: list[dict[str, Any]]) -> None:
-        with self._lock:
-            for request in requests:
-                self._requests[_item_id(request)] = request
-
-    def done_item(self, item_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            put = self._requests.get(item_id, {}).get("PutRequest")
-        return None if put is None else put["Item"]
-
-    def take(self) -> list[dict[str, Any]]:
-        with self._lock:
-            requests, self._requests = list(self._requests.values()), {}
-        return requests
-
-
-def _item_id(request: dict[str, Any]) -> str:
-    if "PutRequest" in request:
-        return str(request["PutRequest"]["Item"]["id"]["S"])
-    return str(request["DeleteRequest"]["Key"]["id"]["S"])
-
 
 @dataclass
 class _Unit:
@@ -279,9 +237,6 @@ class InMemoryCheckpoints:
     def unit_of_work(self) -> Any:
         return nullcontext()
 
-    def batch_of_work(self) -> Any:
-        return nullcontext()
-
 
 def _check_claimable(previous: Checkpoint | None, *, owner: str, now: datetime, lease: timedelta) -> None:
     if previous is None:
@@ -306,8 +261,6 @@ class DynamoDBCheckpoints:
         self._table = table_name
         # Per thread: the batch runs records on threads, each record its own unit of work.
         self._local = threading.local()
-        # Per batch, shared by its threads: the finished records' final writes.
-        self._pending: _Pending | None = None
 
     @property
     def client(self) -> Any:
@@ -330,52 +283,22 @@ class DynamoDBCheckpoints:
         try:
             yield
         except BaseException:
-            # The steps done before the failure must read as done on the retry: with the batch's
-            # writes, or else one request each (the batch write may be what failed); if even that
-            # fails, their claims stay `attempted` and the retry checks NOMI before repeating them.
+            # The steps done before the failure must read as done on the retry: one request each
+            # (the batch may be what failed); if even that fails, their claims stay `attempted` and
+            # the retry checks NOMI before repeating them.
             unit = self._unit()
-            requests = [{"PutRequest": {"Item": item}} for item in unit.done.values()] if unit else []
-            if self._pending is not None:
-                self._pending.add(requests)
-            else:
-                for request in requests:
-                    with suppress(Exception):
-                        self._write_one(request)
+            for item in list(unit.done.values()) if unit is not None else []:
+                with suppress(Exception):
+                    self._write_one({"PutRequest": {"Item": item}})
             raise
         else:
             self.flush()
         finally:
             self._local.unit = None
 
-    @contextmanager
-    def batch_of_work(self) -> Iterator[None]:
-        """Hold the final writes of the batch's records (`flush`) and write them when it ends, 25 to
-        a BatchWriteItem. Also when the batch raised: what finished records did must read as done."""
-        if self._pending is not None:  # nested: the outer batch writes everything
-            yield
-            return
-        self._pending = _Pending()
-        try:
-            yield
-        finally:
-            pending, self._pending = self._pending, None
-            self._write_all(pending.take())
-
-    def _write_all(self, requests: list[dict[str, Any]]) -> None:
-        """One PutItem/DeleteItem for a lone request, BatchWriteItems of 25 for more."""
-        try:
-            if len(requests) == 1:
-                self._write_one(requests[0])
-            else:
-                for start in range(0, len(requests), _BATCH_WRITE_MAX):
-                    self._batch_write(requests[start : start + _BATCH_WRITE_MAX])
-        except Exception as exc:
-            raise CheckpointWriteError(f"{len(requests)} checkpoint writes could not be made") from exc
-
     def flush(self, *extra: dict[str, Any]) -> None:
         """Write the buffered completions, with `extra` BatchWriteItem requests (the idempotency
-        record's): handed to the batch when one is open, else in one request now (a lone one as
-        PutItem/DeleteItem, more as BatchWriteItem).
+        record's), in one request: a lone one as PutItem/DeleteItem, more as BatchWriteItem.
 
         BatchWriteItem rather than TransactWriteItems: the writes need no atomicity (each stands
         alone), it costs half the write capacity, and moto copies the whole table per transaction."""
@@ -383,14 +306,12 @@ class DynamoDBCheckpoints:
         written = list(unit.done) if unit is not None else []
         requests = [{"PutRequest": {"Item": unit.done[key]}} for key in written] if unit is not None else []
         requests += extra
-        if self._pending is not None:
-            self._pending.add(requests)
-        elif len(requests) == 1:
+        if len(requests) == 1:
             self._write_one(requests[0])
         else:
             for start in range(0, len(requests), _BATCH_WRITE_MAX):
                 self._batch_write(requests[start : start + _BATCH_WRITE_MAX])
-        # Only once written (or handed over): a failed write leaves them buffered for the failure path.
+        # Only once written: a failed write leaves them buffered for the failure path to try again.
         if unit is not None:
             for key in written:
                 unit.done.pop(key, None)
@@ -426,11 +347,9 @@ class DynamoDBCheckpoints:
         return None if item is None else _checkpoint_from_item(key, item)
 
     def _buffered(self, key: str) -> Checkpoint | None:
-        """A completion not yet written, of this unit of work or of the batch (it reads back as done)."""
+        """A completion of this unit of work not yet written (it reads back as done)."""
         unit = self._unit()
         item = unit.done.get(key) if unit else None
-        if item is None and self._pending is not None:
-            item = self._pending.done_item(f"step#{key}")
         return None if item is None else _checkpoint_from_item(key, item)
 
     def claim(
@@ -584,8 +503,6 @@ class DynamoDBCheckpoints:
         unit = self._unit()
         if unit is not None and unit.done:
             self.flush()
-        if self._pending is not None:
-            self._write_all(self._pending.take())
         deleted = 0
         for subject in subjects:
             for key in self._keys_of(subject):

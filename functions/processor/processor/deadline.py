@@ -20,9 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 RESPONSE_MARGIN_SECONDS = 3.0
-"""Kept back for answering: the batch's final checkpoint writes (one BatchWriteItem per 25 items), a few
-AWS calls per failed record and the response (Lambda's default 30 s processor timeout leaves 27 s of
-work)."""
+"""Kept back for answering: a few AWS calls per failed record and the response (Lambda's default
+30 s processor timeout leaves 27 s of work)."""
 
 
 class Deadline:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from processor_fakes import dynamodb_calls
 
-from processor.checkpoints import CheckpointWriteError, DynamoDBCheckpoints, StepDoneError
+from processor.checkpoints import DynamoDBCheckpoints, StepDoneError
 from processor.idempotency import CheckpointingPersistenceLayer
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -128,84 +127,3 @@ def test_checkpoint_immediate_completion_is_written_inside_a_unit_of_work(store,
     with store.unit_of_work():
         store.complete("order:1:buyer", owner="buyer-memory", result={}, fact=True, immediate=True)
         assert _item(idempotency_table, "step#order:1:buyer")["state"]["S"] == "done"
-
-
-def _record_done(store: DynamoDBCheckpoints, persistence: CheckpointingPersistenceLayer, n: int) -> None:
-    """One record of a batch: its SMS step claimed and done, then its COMPLETED idempotency record."""
-    record = DataRecord(
-        idempotency_key=f"processor#{n}",
-        status="COMPLETED",
-        expiry_timestamp=2_000_000_000,
-        response_data="{}",
-    )
-    with store.unit_of_work():
-        store.claim(f"shipment:{n}:sms", owner=f"e{n}", now=T0, fact=True)
-        store.complete(f"shipment:{n}:sms", owner=f"e{n}", result={}, fact=True)
-        persistence._update_record(record)
-
-
-def test_checkpoint_batch_of_work_writes_every_records_completions_in_one_request(store, idempotency_table):
-    persistence = CheckpointingPersistenceLayer(store)
-    with dynamodb_calls() as calls, store.batch_of_work():
-        for n in range(3):
-            _record_done(store, persistence, n)
-        held = _item(idempotency_table, "processor#0")  # this test's own look: the GetItem
-    assert held is None  # held until the batch ends
-    assert calls == Counter({"PutItem": 3, "GetItem": 1, "BatchWriteItem": 1})
-    for n in range(3):
-        assert _item(idempotency_table, f"processor#{n}")["status"]["S"] == "COMPLETED"
-        assert _item(idempotency_table, f"step#shipment:{n}:sms")["state"]["S"] == "done"
-
-
-def test_checkpoint_batch_pending_completion_reads_back_as_done_on_another_thread(store):
-    persistence = CheckpointingPersistenceLayer(store)
-    seen: list[Any] = []
-    with store.batch_of_work():
-        _record_done(store, persistence, 1)
-        # Another record of the batch, on its own thread, describing the same shipment.
-        worker = threading.Thread(target=lambda: seen.append(store.get("shipment:1:sms")))
-        worker.start()
-        worker.join()
-        with pytest.raises(StepDoneError):
-            store.claim("shipment:1:sms", owner="other-event", now=T0, fact=True)
-    assert seen[0].state == "done"
-
-
-def _batch_fails_after_a_record_finished(store: DynamoDBCheckpoints) -> None:
-    with store.batch_of_work():
-        _record_done(store, CheckpointingPersistenceLayer(store), 1)
-        raise RuntimeError("the batch failed after a record finished")
-
-
-def test_checkpoint_batch_of_work_still_writes_when_the_batch_raises(store, idempotency_table):
-    with pytest.raises(RuntimeError):
-        _batch_fails_after_a_record_finished(store)
-    assert _item(idempotency_table, "step#shipment:1:sms")["state"]["S"] == "done"
-
-
-def test_checkpoint_batch_write_that_fails_raises_checkpoint_write_error(idempotency_table):
-    store = DynamoDBCheckpoints("idem", client=_FailingWrites(idempotency_table))
-    persistence = CheckpointingPersistenceLayer(store)
-    with pytest.raises(CheckpointWriteError), store.batch_of_work():
-        _record_done(store, persistence, 1)
-    # The claim stays `attempted`: the redelivered batch checks NOMI before sending again.
-    assert _item(idempotency_table, "step#shipment:1:sms")["state"]["S"] == "attempted"
-
-
-def test_checkpoint_failed_record_in_a_batch_hands_its_completions_to_the_batch(store, idempotency_table):
-    with store.batch_of_work():
-        with pytest.raises(RuntimeError):
-            _sms_sent_then_a_later_step_fails(store)
-        assert _item(idempotency_table, "step#shipment:1:sms")["state"]["S"] == "attempted"
-    assert _item(idempotency_table, "step#shipment:1:sms")["state"]["S"] == "done"
-
-
-def test_checkpoint_forget_writes_the_batchs_pending_items_first_so_they_are_deleted_too(
-    store, idempotency_table
-):
-    key = "consent:phone:" + "a" * 64 + ":sms:t"
-    with store.batch_of_work():
-        with store.unit_of_work():
-            store.complete(key, owner="a", result={}, fact=True)
-        assert store.forget(("phone:" + "a" * 64,)) == 1
-    assert _item(idempotency_table, f"step#{key}") is None
