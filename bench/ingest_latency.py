@@ -7,8 +7,9 @@ The floor is what no implementation can skip: HMAC the raw bytes, compare in con
 
 The stub costs next to nothing (a fixed message id, the last body kept): until issue 15 it drew a
 uuid4 and kept every body, ≈ 8 µs of each 2 KB call that was the stub's and not the gateway's (most of
-it the process growing by a body per call, 100 MB over a 50 KB run). It still checks that each
-request was answered 2xx with exactly one SendMessage carrying the request's body.
+it the process growing by a body per call, 100 MB over a 50 KB run). Before timing, it checks that a
+request is answered 2xx with exactly one SendMessage carrying the request's body; after timing, that
+the timed calls made exactly one SendMessage each.
 """
 
 from __future__ import annotations

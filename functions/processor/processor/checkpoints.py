@@ -381,8 +381,12 @@ class DynamoDBCheckpoints:
             ":owner": {"S": previous.owner},
             ":at": {"N": str(_micros(previous.attempted_at))},
         }
-        if self._put_claim(key, item, condition=condition, values=values) is not None:
-            # Claimed, released or completed by someone else between our two writes: retry later.
+        current = self._put_claim(key, item, condition=condition, values=values)
+        if current is not None:
+            # Changed between our two writes: completed meanwhile reads as done (nothing to retry);
+            # claimed anew by someone else, or released, means retry later.
+            if current.state == "done":
+                raise StepDoneError(current)
             raise StepBusyError(f"step {key} changed while being claimed")
 
     def _attempted_item(

@@ -129,16 +129,24 @@ def test_outgoing_envelope_raw_payload_text_equals_to_json_text(overrides: dict[
         b"\x00{",
         b"7",
         b"\xff{}",
+        b"\x00{}",
+        '"\u00e9\x00"'.encode(),
+        b'{"a": [1, 2.5, null, true]}',
     ],
 )
 def test_raw_json_text_any_body_is_what_json_loads_reads_or_none(body: bytes) -> None:
     text = raw_json_text(body)
-    if text is not None:
-        # json.loads(bytes) decodes as UTF-8 exactly these bodies: the text is what it parses.
-        assert (json.detect_encoding(body), text) == ("utf-8", body.decode("utf-8"))
-    elif json.detect_encoding(body) == "utf-8":
-        with pytest.raises(UnicodeDecodeError):
-            body.decode("utf-8")
+    if text is None:
+        return  # refused: the body takes json.loads(bytes), which is right for any body
+    # A text is given only where json.loads(bytes) decodes as UTF-8, and it parses the same.
+    assert (json.detect_encoding(body), text) == ("utf-8", body.decode("utf-8"))
+    try:
+        expected = json.loads(body)
+    except json.JSONDecodeError:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(text)
+    else:
+        assert json.loads(text) == expected
 
 
 def test_raw_json_text_decoded_given_is_checked_the_same() -> None:

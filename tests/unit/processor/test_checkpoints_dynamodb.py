@@ -139,6 +139,41 @@ def test_dynamodb_checkpoint_takeover_raced_by_another_claim_is_busy(idempotency
     assert store.get("k").owner == "c"  # the other event's claim stands
 
 
+class _CompletedInBetween(_ClaimedInBetween):
+    """The earlier attempt's event completes the step between our refused put and our takeover."""
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if kwargs.get("ConditionExpression", "").startswith("#s = :attempted") and not self._raced:
+            self._raced = True
+            DynamoDBCheckpoints("idem", client=self._client).complete("k", owner="a", result={}, fact=True)
+        return self._client.put_item(**kwargs)
+
+
+def test_dynamodb_checkpoint_takeover_of_a_step_completed_meanwhile_is_done(idempotency_table):
+    DynamoDBCheckpoints("idem", client=idempotency_table).claim("k", owner="a", now=T0, fact=True)
+    store = DynamoDBCheckpoints("idem", client=_CompletedInBetween(idempotency_table))
+    with pytest.raises(StepDoneError):
+        store.claim("k", owner="b", now=T0 + timedelta(minutes=20), fact=True)
+    assert store.get("k").state == "done"
+
+
+def test_dynamodb_checkpoint_takeover_of_an_item_without_first_time_keeps_its_attempt_time(dynamo_store):
+    # A claim written before first_attempted_at existed: its own attempt time is where a lookup starts.
+    dynamo_store._client.put_item(
+        TableName="idem",
+        Item={
+            "id": {"S": "step#k"},
+            "state": {"S": "attempted"},
+            "owner": {"S": "a"},
+            "attempted_at": {"N": str(int(T0.timestamp() * 1_000_000))},
+            "expiration": {"N": "2000000000"},
+        },
+    )
+    previous = dynamo_store.claim("k", owner="b", now=T0 + timedelta(minutes=20), fact=True)
+    assert previous.attempted_since == T0
+    assert dynamo_store.get("k").attempted_since == T0
+
+
 def test_dynamodb_checkpoint_takeover_keeps_the_person_attribute(dynamo_store):
     key = "consent:phone:" + "a" * 64 + ":sms:t"
     dynamo_store.claim(key, owner="a", now=T0, fact=True)
