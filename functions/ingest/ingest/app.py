@@ -109,7 +109,7 @@ def handle_shopify(request: Request) -> Answer:
     topic = required_header(request, "x-shopify-topic")
     webhook_id = required_header(request, "x-shopify-webhook-id")
     text = request.json_text()
-    payload = parse_json_object(body if text is None else text)
+    payload = parse_json_object(body, text)
     if topic not in SHOPIFY_TOPICS:
         return ignore("shopify", topic, webhook_id)
     headers = {name: request.headers[name] for name in SHOPIFY_KEPT_HEADERS if name in request.headers}
@@ -131,7 +131,7 @@ def handle_stripe(request: Request) -> Answer:
     except SignatureVerificationError as exc:
         return reject_signature("stripe", exc)
     text = request.json_text()
-    event = parse_json_object(body if text is None else text)
+    event = parse_json_object(body, text)
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:
         raise MalformedRequestError("a Stripe event needs a string `id` and `type`")
@@ -320,10 +320,11 @@ def required_header(request: Request, name: str) -> str:
     return value
 
 
-def parse_json_object(body: str | bytes) -> dict[str, Any]:
-    """json.loads, and nothing more: the processor owns the payload's shape."""
+def parse_json_object(body: bytes, text: str | None = None) -> dict[str, Any]:
+    """json.loads, and nothing more: the processor owns the payload's shape. `text`, when given, is
+    the body's JSON text (`Request.json_text`): parsed as is, rather than decoding the bytes again."""
     try:
-        data = json.loads(body)
+        data = json.loads(body if text is None else text)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: JSON nested deeper than Python's recursion limit is bad input, not a crash.
         raise MalformedRequestError("body is not valid JSON") from exc

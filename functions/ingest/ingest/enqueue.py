@@ -136,5 +136,5 @@ def enqueue(
         return Enqueued(send_envelope(envelope, queue_url, body, attributes), claim_checked=False)
     ref = store_payload(envelope, payload_bytes, bucket)
     return Enqueued(
-        send_envelope(envelope.with_payload_ref(ref), queue_url, None, attributes), claim_checked=True
+        send_envelope(envelope.with_payload_ref(ref), queue_url, attributes=attributes), claim_checked=True
     )
