@@ -358,11 +358,11 @@ class DynamoDBCheckpoints:
         buffered = self._buffered(key)
         if buffered is not None:
             raise StepDoneError(buffered)
-        item = self._attempted_item(key, owner=owner, now=now, first=now, fact=fact)
+        item = _attempted_item(key, owner=owner, now=now, first=now, fact=fact)
         # A fresh step (almost every claim) costs one conditional PutItem; only an earlier attempt
         # costs a second write, the takeover. A put, not an update expression: DynamoDB charges both
         # alike, but moto serves an update expression ~3x slower (docs/performance.md section 3).
-        previous = self._put_claim(key, item, condition="attribute_not_exists(id)", values={})
+        previous = self._put_claim(key, item, ConditionExpression="attribute_not_exists(id)")
         if previous is not None:
             _check_claimable(previous, owner=owner, now=now, lease=lease)
             self._take_over(key, previous, owner=owner, now=now, fact=fact)
@@ -374,14 +374,18 @@ class DynamoDBCheckpoints:
     def _take_over(self, key: str, previous: Checkpoint, *, owner: str, now: datetime, fact: bool) -> None:
         """Replace an earlier attempt's claim, keeping its first attempt's time (from when an effect
         may have happened), on condition that it is still the claim we read."""
-        item = self._attempted_item(key, owner=owner, now=now, first=previous.attempted_since, fact=fact)
-        condition = "#s = :attempted AND #o = :owner AND attempted_at = :at"
-        values = {
-            ":attempted": {"S": "attempted"},
-            ":owner": {"S": previous.owner},
-            ":at": {"N": str(_micros(previous.attempted_at))},
-        }
-        current = self._put_claim(key, item, condition=condition, values=values)
+        item = _attempted_item(key, owner=owner, now=now, first=previous.attempted_since, fact=fact)
+        current = self._put_claim(
+            key,
+            item,
+            ConditionExpression="#s = :attempted AND #o = :owner AND attempted_at = :at",
+            ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+            ExpressionAttributeValues={
+                ":attempted": {"S": "attempted"},
+                ":owner": {"S": previous.owner},
+                ":at": {"N": str(_micros(previous.attempted_at))},
+            },
+        )
         if current is not None:
             # Changed between our two writes: completed meanwhile reads as done (nothing to retry);
             # claimed anew by someone else, or released, means retry later.
@@ -389,34 +393,18 @@ class DynamoDBCheckpoints:
                 raise StepDoneError(current)
             raise StepBusyError(f"step {key} changed while being claimed")
 
-    def _attempted_item(
-        self, key: str, *, owner: str, now: datetime, first: datetime, fact: bool
-    ) -> dict[str, Any]:
-        return {
-            "id": {"S": f"step#{key}"},
-            "state": {"S": "attempted"},
-            "owner": {"S": owner},
-            "attempted_at": {"N": str(_micros(now))},
-            "first_attempted_at": {"N": str(_micros(first))},
-            "expiration": {"N": str(_expiration(now, fact))},
-            **_person_attribute(key),
-        }
-
-    def _put_claim(
-        self, key: str, item: dict[str, Any], *, condition: str, values: dict[str, Any]
-    ) -> Checkpoint | None:
-        """Put `item` if `condition` holds. None when written; else the item found there (the refusal
-        carries it: why it was refused costs no read), or a busy error when there was none."""
+    def _put_claim(self, key: str, item: dict[str, Any], **condition: Any) -> Checkpoint | None:
+        """Put `item` on `condition` (PutItem's condition parameters). None when written; else the item
+        found there (the refusal carries it: why it was refused costs no read), or a busy error when
+        there was none."""
         from botocore.exceptions import ClientError
 
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=item,
-                ConditionExpression=condition,
-                **({"ExpressionAttributeNames": {"#s": "state", "#o": "owner"}} if values else {}),
-                **({"ExpressionAttributeValues": values} if values else {}),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **condition,
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -524,6 +512,19 @@ class DynamoDBCheckpoints:
             ExpressionAttributeValues={":p": {"S": subject}},
         )
         return [item["id"]["S"] for page in pages for item in page.get("Items", [])]
+
+
+def _attempted_item(key: str, *, owner: str, now: datetime, first: datetime, fact: bool) -> dict[str, Any]:
+    """A claim's whole item: attempted by `owner` at `now`, first attempted at `first`."""
+    return {
+        "id": {"S": f"step#{key}"},
+        "state": {"S": "attempted"},
+        "owner": {"S": owner},
+        "attempted_at": {"N": str(_micros(now))},
+        "first_attempted_at": {"N": str(_micros(first))},
+        "expiration": {"N": str(_expiration(now, fact))},
+        **_person_attribute(key),
+    }
 
 
 def _person_attribute(key: str) -> dict[str, dict[str, str]]:
