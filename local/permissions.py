@@ -299,11 +299,17 @@ class PermissionGuard:
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
         for action, resource in required(service, model.name, params, self.arns):
             call = Call(function, action, resource)
-            with self._lock:
-                self.calls.add(call)
-                if not role.allows(call.action, call.resource):
-                    self.denied.append(call)
-                    context["local_permission_denied"] = call
+            if not self._record(call, role):
+                context["local_permission_denied"] = call
+
+    def _record(self, call: Call, role: Role | None) -> bool:
+        """Keep `call` among the calls made; whether `role` allows it (a refusal is kept in `denied`)."""
+        with self._lock:
+            self.calls.add(call)
+            if role is not None and role.allows(call.action, call.resource):
+                return True
+            self.denied.append(call)
+            return False
 
     def _refuse(self, context: dict[str, Any], **_: Any) -> Any:
         call = context.get("local_permission_denied")
@@ -325,16 +331,9 @@ class PermissionGuard:
         mapping unless the role may receive, delete and read the queue's attributes. Each of those is
         recorded as a call of the function (so the grants count as used); returns the ones refused,
         also in `denied`."""
-        refused = []
         role = self.roles.get(function)
-        for action in SQS_EVENT_SOURCE_ACTIONS:
-            call = Call(function, action, queue_arn)
-            with self._lock:
-                self.calls.add(call)
-                if role is None or not role.allows(action, queue_arn):
-                    self.denied.append(call)
-                    refused.append(call)
-        return refused
+        calls = [Call(function, action, queue_arn) for action in SQS_EVENT_SOURCE_ACTIONS]
+        return [call for call in calls if not self._record(call, role)]
 
     # --- the findings ------------------------------------------------------------------------------
 
